@@ -1,0 +1,21 @@
+# Swarmdeck: `make run` runs the panel, `make test` runs every test. Both install what they need.
+.PHONY: run test lint sandbox-down clean
+
+run:
+	bin/bootstrap run
+	.venv/bin/python bin/run
+
+test:
+	bin/test
+
+lint:
+	.venv/bin/ruff check .
+	.venv/bin/ruff format --check .
+
+# Stop and remove the sandbox swarm that `make run` starts when no engine answers.
+sandbox-down:
+	bin/sandbox down sandbox
+
+clean: sandbox-down
+	bin/sandbox down test
+	rm -rf var

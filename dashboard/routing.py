@@ -1,0 +1,8 @@
+from django.urls import path
+
+from services import consumers
+
+websocket_urlpatterns = [
+    path("ws/services/", consumers.ServicesConsumer.as_asgi()),
+    path("ws/jobs/<int:job_id>/", consumers.JobConsumer.as_asgi()),
+]

@@ -1,0 +1,80 @@
+"""Live updates: group names, message shapes and the one helper that publishes them.
+
+Pushes are hints ("service X changed"); the browser re-reads the truth from the server.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Literal, TypedDict
+
+from asgiref.sync import async_to_sync
+from channels.layers import get_channel_layer
+
+logger = logging.getLogger(__name__)
+
+SERVICES_GROUP = "swarm.services"
+# Container events that change what a task shows; health-check execs (exec_*) are noise.
+_CONTAINER_ACTIONS = {"create", "start", "die", "kill", "oom", "stop", "destroy"}
+
+
+def service_group(service_id: str) -> str:
+    return f"swarm.service.{service_id}"
+
+
+def job_group(job_id: int) -> str:
+    return f"job.{job_id}"
+
+
+class ServiceChanged(TypedDict):
+    type: Literal["service.changed"]
+    service_id: str
+    action: str
+
+
+class JobChanged(TypedDict):
+    type: Literal["job.changed"]
+    job_id: int
+    state: str
+
+
+def publish(group: str, message: ServiceChanged | JobChanged) -> bool:
+    """Send to a group; a missing Redis is logged, never raised: the DB stays the truth."""
+    try:
+        async_to_sync(get_channel_layer().group_send)(group, message)
+    except Exception as exc:
+        logger.warning("could not publish %s to %s: %s", message["type"], group, exc)
+        return False
+    return True
+
+
+def publish_service_changed(*, service_id: str, action: str) -> bool:
+    message = ServiceChanged(type="service.changed", service_id=service_id, action=action)
+    delivered = publish(SERVICES_GROUP, message)
+    if service_id:
+        delivered = publish(service_group(service_id), message) and delivered
+    return delivered
+
+
+def publish_job_changed(*, job_id: int, state: str) -> bool:
+    return publish(job_group(job_id), JobChanged(type="job.changed", job_id=job_id, state=state))
+
+
+def service_change_from_event(event: dict) -> ServiceChanged | None:
+    """Map a raw Docker event to the service it concerns, or None when it is noise."""
+    kind = event.get("Type")
+    action = event.get("Action", "")
+    actor = event.get("Actor", {})
+    attributes = actor.get("Attributes", {})
+    if kind == "service":
+        return ServiceChanged(type="service.changed", service_id=actor.get("ID", ""), action=action)
+    if kind == "container":
+        service_id = attributes.get("com.docker.swarm.service.id")
+        if not service_id:
+            return None
+        if action not in _CONTAINER_ACTIONS and not action.startswith("health_status"):
+            return None
+        return ServiceChanged(type="service.changed", service_id=service_id, action=action)
+    if kind == "node":
+        return ServiceChanged(type="service.changed", service_id="", action=f"node.{action}")
+    return None

@@ -1,0 +1,258 @@
+"""Fixtures: the real stack (sandbox swarm, Redis, worker, watcher, ASGI server, chromium) and fakes.
+
+Slow fixtures start what they need once per session and stop it at the end; every service a test
+creates carries the TEST_LABEL and is removed afterwards.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import docker
+import pytest
+import redis
+from django.conf import settings
+
+ROOT = Path(__file__).resolve().parent.parent
+VENV_BIN = Path(sys.executable).parent
+ARTIFACTS = ROOT / "test-artifacts"
+TEST_LABEL = "swarmdeck.test"
+TEST_IMAGE = "swarmdeck-test/busybox:1"
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+]
+
+
+def wait_until(predicate: Callable[[], object], timeout: float = 30, interval: float = 0.2, message: str = ""):
+    """Poll until predicate() is truthy; return its value or fail with message."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = predicate()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            pytest.fail(message or f"condition not met within {timeout}s")
+        time.sleep(interval)
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+# --- the engine -------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def docker_host() -> str:
+    if not os.environ.get("SWARMDECK_TEST_DOCKER_HOST"):
+        subprocess.run([ROOT / "bin/sandbox", "up", "test"], check=True, stdout=subprocess.DEVNULL)
+    return settings.DOCKER_HOST
+
+
+@pytest.fixture(scope="session")
+def docker_client(docker_host) -> Iterator[docker.DockerClient]:
+    client = docker.DockerClient(base_url=docker_host, version="auto", timeout=30)
+    yield client
+    for service in client.services.list(filters={"label": TEST_LABEL}):
+        service.remove()
+    client.close()
+
+
+@pytest.fixture
+def make_service(docker_client) -> Iterator[Callable[..., docker.models.services.Service]]:
+    """Create a labelled test service through the Docker SDK; removed after the test."""
+    created = []
+
+    def make(command=("sleep", "100000"), name: str | None = None, **kwargs):
+        labels = {TEST_LABEL: "1", **kwargs.pop("labels", {})}
+        kwargs.setdefault("mode", docker.types.ServiceMode("replicated", replicas=1))
+        service = docker_client.services.create(
+            TEST_IMAGE, command=list(command), name=name or f"t-{uuid.uuid4().hex[:8]}", labels=labels, **kwargs
+        )
+        created.append(service)
+        return service
+
+    yield make
+    for service in created:
+        with contextlib.suppress(docker.errors.NotFound):
+            service.remove()
+
+
+def running_tasks(service) -> int:
+    service.reload()
+    return sum(1 for task in service.tasks() if task["Status"]["State"] == "running")
+
+
+# --- Redis ------------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def redis_server() -> Iterator[str]:
+    client = redis.Redis.from_url(settings.REDIS_URL, socket_connect_timeout=1)
+    process = None
+    try:
+        client.ping()
+    except redis.exceptions.ConnectionError:
+        port = str(settings.TEST_REDIS_PORT)
+        process = subprocess.Popen(
+            ["redis-server", "--bind", "127.0.0.1", "--port", port, "--save", "", "--appendonly", "no"],
+            stdout=subprocess.DEVNULL,
+        )
+        wait_until(lambda: _redis_answers(client), timeout=10, message="redis-server did not start")
+    yield settings.REDIS_URL
+    if process:
+        process.terminate()
+        process.wait(10)
+
+
+def _redis_answers(client) -> bool:
+    try:
+        return client.ping()
+    except redis.exceptions.ConnectionError:
+        return False
+
+
+# --- the panel's own processes ----------------------------------------------------------------
+
+
+@dataclass
+class Stack:
+    url: str
+    env: dict
+    processes: dict[str, subprocess.Popen]
+
+    def start(self, name: str) -> None:
+        self.processes[name] = _spawn(name, self.env, self.url)
+        ready = READY_LINES.get(name)
+        if ready:
+            wait_until(
+                lambda: ready in self.log(name), timeout=60, message=f"{name} did not get ready:\n{self.log(name)}"
+            )
+
+    def log(self, name: str) -> str:
+        return _log_path(name).read_text(errors="replace")
+
+    def stop(self, name: str, sig: int = 15) -> None:
+        process = self.processes.pop(name)
+        process.send_signal(sig)
+        process.wait(20)
+
+
+def _command(name: str, url: str) -> list[str]:
+    python = [str(VENV_BIN / "python"), "manage.py"]
+    port = url.rsplit(":", 1)[1]
+    return {
+        "web": [str(VENV_BIN / "daphne"), "-b", "127.0.0.1", "-p", port, "dashboard.asgi:application"],
+        "worker": [str(VENV_BIN / "celery"), "-A", "dashboard", "worker", "-l", "INFO", "-c", "2", "-P", "prefork"],
+        "watcher": [*python, "watch_swarm"],
+    }[name]
+
+
+# A line each process logs once it really works (worker connected to Redis, watcher following).
+READY_LINES = {"worker": "ready.", "watcher": "following Swarm events"}
+
+
+def _log_path(name: str) -> Path:
+    return ROOT / "var" / "test-logs" / f"{name}.log"
+
+
+def _spawn(name: str, env: dict, url: str) -> subprocess.Popen:
+    path = _log_path(name)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(b"")
+    log = open(path, "ab")  # noqa: SIM115 - lives as long as the process
+    return subprocess.Popen(_command(name, url), cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+
+
+@pytest.fixture(scope="session")
+def stack(django_db_setup, django_db_blocker, docker_host, redis_server) -> Iterator[Stack]:
+    """Daphne, a Celery worker and the watcher, as separate processes on the test database."""
+    from django.db import connection
+
+    with django_db_blocker.unblock():
+        db = connection.settings_dict
+    env = dict(os.environ, DJANGO_SETTINGS_MODULE="tests.settings", PYTHONUNBUFFERED="1")
+    if db["ENGINE"].endswith("sqlite3"):
+        env["SWARMDECK_SQLITE_PATH"] = str(db["NAME"])
+    else:
+        env["DATABASE_URL"] = (
+            f"postgres://{db['USER']}:{db['PASSWORD']}@{db['HOST'] or 'localhost'}:{db['PORT'] or 5432}/{db['NAME']}"
+        )
+    url = f"http://127.0.0.1:{_free_port()}"
+    stack = Stack(url=url, env=env, processes={})
+    for name in ("web", "worker", "watcher"):
+        stack.start(name)
+    wait_until(lambda: _http_answers(url), timeout=30, message="daphne did not start")
+    yield stack
+    for process in stack.processes.values():
+        process.terminate()
+    for process in stack.processes.values():
+        try:
+            process.wait(20)
+        except subprocess.TimeoutExpired:
+            process.kill()
+
+
+def _http_answers(url: str) -> bool:
+    try:
+        with socket.create_connection(("127.0.0.1", int(url.rsplit(":", 1)[1])), timeout=1):
+            return True
+    except OSError:
+        return False
+
+
+# --- the browser ------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator:
+    """Module-scoped: Playwright's sync API keeps an event loop running in this thread, which
+    Django's ORM and async_to_sync refuse, so it must end before other modules run."""
+    from playwright.sync_api import sync_playwright
+
+    ARTIFACTS.mkdir(exist_ok=True)
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    try:
+        with sync_playwright() as playwright:
+            browser = playwright.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
+            yield browser
+            browser.close()
+    finally:
+        del os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"]
+
+
+@pytest.fixture
+def page(browser) -> Iterator:
+    context = browser.new_context()
+    page = context.new_page()
+    yield page
+    context.close()
+
+
+# --- fakes for fast unit tests ----------------------------------------------------------------
+
+
+@pytest.fixture
+def memory_channel_layer(settings):
+    settings.CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+    from channels.layers import channel_layers
+
+    channel_layers.backends.clear()
+    yield
+    channel_layers.backends.clear()

@@ -1,0 +1,41 @@
+"""Real chromium against the real stack: the page changes by itself, and the scale form works."""
+
+import re
+
+import pytest
+from playwright.sync_api import expect
+
+from .conftest import ARTIFACTS, running_tasks, wait_until
+
+pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
+
+
+def test_services_page_updates_live_when_the_sdk_scales(stack, page, make_service):
+    service = make_service(name="browser-live")
+    wait_until(lambda: running_tasks(service) == 1)
+    page.goto(f"{stack.url}/services/")
+    row = page.locator(f'tr[data-service-id="{service.id}"]')
+    expect(row.locator("td.replicas")).to_have_text("1/1")
+    expect(page.locator("#services")).to_have_attribute("data-live-state", "connected")
+    page.evaluate("window.__not_reloaded = true")
+
+    service.scale(3)
+
+    expect(row.locator("td.replicas")).to_have_text("3/3", timeout=30_000)
+    assert page.evaluate("window.__not_reloaded") is True
+    page.screenshot(path=ARTIFACTS / "services-live.png", full_page=True)
+
+
+def test_scale_form_shows_the_job_reach_succeeded(stack, page, make_service):
+    service = make_service(name="browser-scale")
+    wait_until(lambda: running_tasks(service) == 1)
+    page.goto(f"{stack.url}/services/")
+    row = page.locator(f'tr[data-service-id="{service.id}"]')
+
+    row.locator("input[name=replicas]").fill("2")
+    row.get_by_role("button", name="Scale").click()
+
+    expect(page).to_have_url(re.compile(r"/jobs/\d+/$"))
+    expect(page.locator("dd.state")).to_have_attribute("data-state", "succeeded", timeout=60_000)
+    page.screenshot(path=ARTIFACTS / "scale-job.png", full_page=True)
+    assert running_tasks(service) == 2

@@ -1,0 +1,100 @@
+"""Docker events become hints on named groups; the consumer forwards them as compact JSON."""
+
+import pytest
+from asgiref.sync import async_to_sync
+from channels.testing import WebsocketCommunicator
+
+from dashboard.asgi import application
+from services import live
+
+from .conftest import running_tasks, wait_until
+
+ORIGIN = [(b"origin", b"http://127.0.0.1")]
+
+
+def test_service_event_maps_to_its_service():
+    event = {"Type": "service", "Action": "update", "Actor": {"ID": "abc", "Attributes": {"name": "web"}}}
+    assert live.service_change_from_event(event) == {"type": "service.changed", "service_id": "abc", "action": "update"}
+
+
+def test_task_container_event_maps_to_its_service():
+    event = {
+        "Type": "container",
+        "Action": "die",
+        "Actor": {"ID": "c1", "Attributes": {"com.docker.swarm.service.id": "svc", "exitCode": "15"}},
+    }
+    assert live.service_change_from_event(event)["service_id"] == "svc"
+
+
+@pytest.mark.parametrize("action", ["exec_create: sh -c true", "exec_start: sh", "exec_die", "attach"])
+def test_health_check_execs_are_noise(action):
+    event = {"Type": "container", "Action": action, "Actor": {"Attributes": {"com.docker.swarm.service.id": "s"}}}
+    assert live.service_change_from_event(event) is None
+
+
+def test_plain_containers_are_ignored():
+    event = {"Type": "container", "Action": "start", "Actor": {"ID": "c", "Attributes": {"name": "standalone"}}}
+    assert live.service_change_from_event(event) is None
+
+
+def test_group_names_are_ascii_and_short():
+    name = live.service_group("x" * 25)
+    assert name.isascii() and len(name) < 100
+
+
+async def _receive_after(publish, path="/ws/services/"):
+    communicator = WebsocketCommunicator(application, path, headers=ORIGIN)
+    connected, _ = await communicator.connect()
+    assert connected
+    await publish()
+    message = await communicator.receive_json_from(timeout=5)
+    await communicator.disconnect()
+    return message
+
+
+def test_consumer_forwards_a_service_change(memory_channel_layer):
+    from channels.layers import get_channel_layer
+
+    async def publish():
+        await get_channel_layer().group_send(
+            live.SERVICES_GROUP, {"type": "service.changed", "service_id": "svc1", "action": "update"}
+        )
+
+    message = async_to_sync(_receive_after)(publish)
+
+    assert message == {"kind": "service", "id": "svc1", "action": "update"}
+
+
+def test_foreign_origin_is_refused(memory_channel_layer):
+    async def connect():
+        communicator = WebsocketCommunicator(application, "/ws/services/", headers=[(b"origin", b"http://evil.test")])
+        connected, _ = await communicator.connect()
+        await communicator.disconnect()
+        return connected
+
+    assert async_to_sync(connect)() is False
+
+
+@pytest.mark.slow
+@pytest.mark.django_db(transaction=True)
+def test_websocket_gets_the_scale_done_through_the_sdk(stack, make_service):
+    """Real engine -> real watcher process -> real Redis layer -> consumer."""
+    service = make_service()
+    wait_until(lambda: running_tasks(service) == 1)
+
+    async def scale_and_receive():
+        communicator = WebsocketCommunicator(application, "/ws/services/", headers=ORIGIN)
+        connected, _ = await communicator.connect()
+        assert connected
+        service.scale(2)
+        for _ in range(50):
+            message = await communicator.receive_json_from(timeout=10)
+            if message["id"] == service.id:
+                break
+        await communicator.disconnect()
+        return message
+
+    message = async_to_sync(scale_and_receive)()
+
+    assert message["kind"] == "service"
+    assert message["id"] == service.id

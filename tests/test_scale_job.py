@@ -1,0 +1,163 @@
+"""The scale job: form -> Job row -> Celery -> engine, and its failure paths."""
+
+import pytest
+from django.urls import reverse
+
+from services import jobs, swarm
+from services.models import Job
+
+from .conftest import running_tasks, wait_until
+
+
+def _summary(**overrides) -> swarm.ServiceSummary:
+    values = dict(
+        id="svc1",
+        name="web",
+        image="img",
+        image_digest="",
+        mode="replicated",
+        replicas=1,
+        tasks_running=1,
+        tasks_desired=1,
+        version=10,
+        updated_at=None,
+    )
+    values.update(overrides)
+    return swarm.ServiceSummary(**values)
+
+
+@pytest.fixture
+def fake_service(monkeypatch):
+    service = _summary()
+    monkeypatch.setattr(swarm, "service_get", lambda service_id: service)
+    return service
+
+
+@pytest.fixture
+def no_enqueue(monkeypatch):
+    queued = []
+    monkeypatch.setattr(jobs, "_enqueue", queued.append)
+    return queued
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("replicas", ["-1", "1.5", "1000000000", "", "two", "3\x00"])
+def test_bad_replicas_give_an_error_and_no_job(client, fake_service, no_enqueue, replicas):
+    response = client.post(reverse("services:scale", args=["svc1"]), {"replicas": replicas}, follow=True)
+
+    assert response.status_code == 200
+    assert Job.objects.count() == 0
+    assert no_enqueue == []
+    assert list(response.context["messages"])
+
+
+@pytest.mark.django_db
+def test_global_service_cannot_be_scaled(client, monkeypatch, no_enqueue):
+    monkeypatch.setattr(swarm, "service_get", lambda service_id: _summary(mode="global", replicas=None))
+
+    response = client.post(reverse("services:scale", args=["svc1"]), {"replicas": "2"}, follow=True)
+
+    assert Job.objects.count() == 0
+    assert "Only replicated services" in response.content.decode()
+
+
+@pytest.mark.django_db
+def test_scale_creates_a_job_and_enqueues_it_on_commit(
+    client, fake_service, no_enqueue, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(reverse("services:scale", args=["svc1"]), {"replicas": "3"})
+
+    job = Job.objects.get()
+    assert response.status_code == 302
+    assert response["Location"] == reverse("services:job", args=[job.id])
+    assert (job.kind, job.service_id, job.params, job.state) == ("scale", "svc1", {"replicas": 3}, "queued")
+    assert no_enqueue == [job.id]
+
+
+@pytest.mark.django_db
+def test_unreachable_queue_fails_the_job_with_a_reason(
+    client, fake_service, monkeypatch, django_capture_on_commit_callbacks
+):
+    from kombu.exceptions import OperationalError
+
+    from services import tasks
+
+    def refuse(*args, **kwargs):
+        raise OperationalError("Error 111 connecting to 127.0.0.1:6391. Connection refused.")
+
+    monkeypatch.setattr(tasks.run_job_task, "apply_async", refuse)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(reverse("services:scale", args=["svc1"]), {"replicas": "3"})
+
+    job = Job.objects.get()
+    assert 'data-state="failed"' in client.get(reverse("services:job", args=[job.id])).content.decode()
+    assert job.state == Job.State.FAILED
+    assert "Redis" in job.error
+    assert "Connection refused" in job.error
+
+
+@pytest.mark.django_db
+def test_a_job_runs_once_even_when_delivered_twice(monkeypatch, memory_channel_layer):
+    calls = []
+    monkeypatch.setitem(jobs._RUNNERS, Job.Kind.SCALE, lambda job: calls.append(job.id) or "done")
+    job = Job.objects.create(kind=Job.Kind.SCALE, service_id="s", service_name="s", params={"replicas": 1})
+
+    jobs.job_run(job_id=job.id)
+    jobs.job_run(job_id=job.id)
+
+    job.refresh_from_db()
+    assert calls == [job.id]
+    assert (job.state, job.attempts, job.message) == ("succeeded", 1, "done")
+
+
+@pytest.mark.django_db
+def test_engine_errors_end_the_job_failed_with_the_engine_words(monkeypatch, memory_channel_layer):
+    def missing(job):
+        raise swarm.ServiceNotFound("service svc1 not found")
+
+    monkeypatch.setitem(jobs._RUNNERS, Job.Kind.SCALE, missing)
+    job = Job.objects.create(kind=Job.Kind.SCALE, service_id="s", service_name="s", params={"replicas": 1})
+
+    jobs.job_run(job_id=job.id)
+
+    job.refresh_from_db()
+    assert job.state == "failed"
+    assert "does not exist" in job.error
+    assert "service svc1 not found" in job.error
+
+
+@pytest.mark.django_db
+def test_job_page_shows_state_and_result(client):
+    job = Job.objects.create(
+        kind=Job.Kind.SCALE, service_id="s", service_name="web", params={"replicas": 4}, state="succeeded"
+    )
+    job.message = "web runs 4 tasks."
+    job.save()
+
+    response = client.get(reverse("services:job", args=[job.id]))
+
+    html = response.content.decode()
+    assert 'data-state="succeeded"' in html
+    assert "web runs 4 tasks." in html
+    assert f'data-live-ws="/ws/jobs/{job.id}/"' in html
+
+
+@pytest.mark.slow
+@pytest.mark.django_db(transaction=True)
+def test_scale_job_runs_in_a_real_worker(client, stack, make_service):
+    service = make_service()
+    wait_until(lambda: running_tasks(service) == 1)
+
+    response = client.post(reverse("services:scale", args=[service.id]), {"replicas": "3"})
+
+    job = Job.objects.get()
+    assert response["Location"] == reverse("services:job", args=[job.id])
+    wait_until(lambda: Job.objects.get(id=job.id).finished, timeout=90, message="the worker did not finish the job")
+    job.refresh_from_db()
+    assert job.state == Job.State.SUCCEEDED, job.error
+    assert job.attempts == 1
+    service.reload()
+    assert service.attrs["Spec"]["Mode"]["Replicated"]["Replicas"] == 3
+    assert running_tasks(service) == 3
