@@ -90,7 +90,7 @@ TEMPLATES = [
 # beside the writer, IMMEDIATE takes the write lock up front (no upgrade deadlock) and the
 # timeout makes a writer wait instead of failing with "database is locked".
 SQLITE_PATH = Path(env_str("SWARMDECK_SQLITE_PATH", str(DATA_DIR / "swarmdeck.sqlite3")))
-DATABASE_URL = env_str("DATABASE_URL")
+DATABASE_URL = env_secret("DATABASE_URL")
 if DATABASE_URL:
     DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=60, conn_health_checks=True)}
 else:
