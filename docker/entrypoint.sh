@@ -4,7 +4,7 @@ set -e
 case "$1" in
   web)
     python manage.py migrate --no-input
-    exec daphne -b 0.0.0.0 -p 8000 dashboard.asgi:application ;;
+    exec python manage.py serve --bind 0.0.0.0 --port 8000 ;;
   worker) exec celery -A dashboard worker -l INFO ;;
   watcher) exec python manage.py watch_swarm ;;
   *) exec "$@" ;;

@@ -4,13 +4,20 @@ from channels.generic.websocket import AsyncJsonWebsocketConsumer
 
 from . import live
 
+# Application close codes (4000-4999): the browser stops reconnecting on these.
+CLOSE_UNAUTHENTICATED = 4401
+
 
 class _GroupConsumer(AsyncJsonWebsocketConsumer):
     def group_names(self) -> list[str]:
         raise NotImplementedError
 
     async def connect(self) -> None:
-        self.joined = self.group_names()
+        user = self.scope.get("user")
+        if user is None or not user.is_authenticated:
+            await self.close(code=CLOSE_UNAUTHENTICATED)
+            return
+        self.joined = [*self.group_names(), live.user_group(user.pk)]
         for group in self.joined:
             await self.channel_layer.group_add(group, self.channel_name)
         await self.accept()
@@ -18,6 +25,9 @@ class _GroupConsumer(AsyncJsonWebsocketConsumer):
     async def disconnect(self, code: int) -> None:
         for group in getattr(self, "joined", []):
             await self.channel_layer.group_discard(group, self.channel_name)
+
+    async def user_logged_out(self, event: live.UserLoggedOut) -> None:
+        await self.close(code=CLOSE_UNAUTHENTICATED)
 
 
 class ServicesConsumer(_GroupConsumer):

@@ -26,6 +26,11 @@ def job_group(job_id: int) -> str:
     return f"job.{job_id}"
 
 
+def user_group(user_id: int) -> str:
+    """Every socket of one user, so logging out can close them all."""
+    return f"user.{user_id}"
+
+
 class ServiceChanged(TypedDict):
     type: Literal["service.changed"]
     service_id: str
@@ -38,7 +43,11 @@ class JobChanged(TypedDict):
     state: str
 
 
-def publish(group: str, message: ServiceChanged | JobChanged) -> bool:
+class UserLoggedOut(TypedDict):
+    type: Literal["user.logged_out"]
+
+
+def publish(group: str, message: ServiceChanged | JobChanged | UserLoggedOut) -> bool:
     """Send to a group; a missing Redis is logged, never raised: the DB stays the truth."""
     try:
         async_to_sync(get_channel_layer().group_send)(group, message)
@@ -58,6 +67,10 @@ def publish_service_changed(*, service_id: str, action: str) -> bool:
 
 def publish_job_changed(*, job_id: int, state: str) -> bool:
     return publish(job_group(job_id), JobChanged(type="job.changed", job_id=job_id, state=state))
+
+
+def publish_user_logged_out(*, user_id: int) -> bool:
+    return publish(user_group(user_id), UserLoggedOut(type="user.logged_out"))
 
 
 def service_change_from_event(event: dict) -> ServiceChanged | None:

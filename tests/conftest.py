@@ -158,7 +158,7 @@ def _command(name: str, url: str) -> list[str]:
     python = [str(VENV_BIN / "python"), "manage.py"]
     port = url.rsplit(":", 1)[1]
     return {
-        "web": [str(VENV_BIN / "daphne"), "-b", "127.0.0.1", "-p", port, "dashboard.asgi:application"],
+        "web": [*python, "serve", "--bind", "127.0.0.1", "--port", port],
         "worker": [str(VENV_BIN / "celery"), "-A", "dashboard", "worker", "-l", "INFO", "-c", "2", "-P", "prefork"],
         "watcher": [*python, "watch_swarm"],
     }[name]
@@ -243,6 +243,55 @@ def page(browser) -> Iterator:
     page = context.new_page()
     yield page
     context.close()
+
+
+# --- users -------------------------------------------------------------------------------------
+
+
+@dataclass
+class Login:
+    username: str
+    password: str
+
+
+@pytest.fixture
+def admin_login(db) -> Login:
+    """An activated panel with its administrator, whose password the test knows."""
+    from django.contrib.auth import get_user_model
+
+    from accounts.activation import password_generate
+    from accounts.models import Installation, Profile
+
+    password = password_generate()
+    user = get_user_model().objects.create_user("admin", password=password, is_staff=True, is_superuser=True)
+    Installation.objects.create(admin=user, wizard_done_at=user.date_joined)
+    Profile.objects.create(user=user)
+    return Login("admin", password)
+
+
+@pytest.fixture
+def panel_client(client, admin_login):
+    """A Django test client logged in as the administrator."""
+    from django.contrib.auth import get_user_model
+
+    client.force_login(get_user_model().objects.get(username=admin_login.username))
+    return client
+
+
+def ws_headers(client=None, origin: str = "http://127.0.0.1") -> list[tuple[bytes, bytes]]:
+    """Headers for a WebsocketCommunicator: Origin, plus the session cookie of a logged-in client."""
+    headers = [(b"origin", origin.encode())]
+    if client is not None and "sessionid" in client.cookies:
+        headers.append((b"cookie", f"sessionid={client.cookies['sessionid'].value}".encode()))
+    return headers
+
+
+def browser_login(page, url: str, login: Login) -> None:
+    page.goto(f"{url}/login/")
+    page.fill("#id_username", login.username)
+    page.fill("#id_password", login.password)
+    page.click("button[type=submit].primary")
+    page.wait_for_url(lambda current: "/login/" not in current)
 
 
 # --- fakes for fast unit tests ----------------------------------------------------------------

@@ -5,14 +5,15 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from .conftest import ARTIFACTS, running_tasks, wait_until
+from .conftest import ARTIFACTS, browser_login, running_tasks, wait_until
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 
 
-def test_services_page_updates_live_when_the_sdk_scales(stack, page, make_service):
+def test_services_page_updates_live_when_the_sdk_scales(stack, page, make_service, admin_login):
     service = make_service(name="browser-live")
     wait_until(lambda: running_tasks(service) == 1)
+    browser_login(page, stack.url, admin_login)
     page.goto(f"{stack.url}/services/")
     row = page.locator(f'tr[data-service-id="{service.id}"]')
     expect(row.locator("td.replicas")).to_have_text("1/1")
@@ -26,9 +27,10 @@ def test_services_page_updates_live_when_the_sdk_scales(stack, page, make_servic
     page.screenshot(path=ARTIFACTS / "services-live.png", full_page=True)
 
 
-def test_scale_form_shows_the_job_reach_succeeded(stack, page, make_service):
+def test_scale_form_shows_the_job_reach_succeeded(stack, page, make_service, admin_login):
     service = make_service(name="browser-scale")
     wait_until(lambda: running_tasks(service) == 1)
+    browser_login(page, stack.url, admin_login)
     page.goto(f"{stack.url}/services/")
     row = page.locator(f'tr[data-service-id="{service.id}"]')
 

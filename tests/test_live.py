@@ -7,9 +7,7 @@ from channels.testing import WebsocketCommunicator
 from dashboard.asgi import application
 from services import live
 
-from .conftest import running_tasks, wait_until
-
-ORIGIN = [(b"origin", b"http://127.0.0.1")]
+from .conftest import running_tasks, wait_until, ws_headers
 
 
 def test_service_event_maps_to_its_service():
@@ -42,8 +40,8 @@ def test_group_names_are_ascii_and_short():
     assert name.isascii() and len(name) < 100
 
 
-async def _receive_after(publish, path="/ws/services/"):
-    communicator = WebsocketCommunicator(application, path, headers=ORIGIN)
+async def _receive_after(publish, headers, path="/ws/services/"):
+    communicator = WebsocketCommunicator(application, path, headers=headers)
     connected, _ = await communicator.connect()
     assert connected
     await publish()
@@ -52,7 +50,8 @@ async def _receive_after(publish, path="/ws/services/"):
     return message
 
 
-def test_consumer_forwards_a_service_change(memory_channel_layer):
+@pytest.mark.django_db(transaction=True)
+def test_consumer_forwards_a_service_change(memory_channel_layer, panel_client):
     from channels.layers import get_channel_layer
 
     async def publish():
@@ -60,14 +59,17 @@ def test_consumer_forwards_a_service_change(memory_channel_layer):
             live.SERVICES_GROUP, {"type": "service.changed", "service_id": "svc1", "action": "update"}
         )
 
-    message = async_to_sync(_receive_after)(publish)
+    message = async_to_sync(_receive_after)(publish, ws_headers(panel_client))
 
     assert message == {"kind": "service", "id": "svc1", "action": "update"}
 
 
-def test_foreign_origin_is_refused(memory_channel_layer):
+@pytest.mark.django_db(transaction=True)
+def test_foreign_origin_is_refused(memory_channel_layer, panel_client):
     async def connect():
-        communicator = WebsocketCommunicator(application, "/ws/services/", headers=[(b"origin", b"http://evil.test")])
+        communicator = WebsocketCommunicator(
+            application, "/ws/services/", headers=ws_headers(panel_client, origin="http://evil.test")
+        )
         connected, _ = await communicator.connect()
         await communicator.disconnect()
         return connected
@@ -77,13 +79,13 @@ def test_foreign_origin_is_refused(memory_channel_layer):
 
 @pytest.mark.slow
 @pytest.mark.django_db(transaction=True)
-def test_websocket_gets_the_scale_done_through_the_sdk(stack, make_service):
+def test_websocket_gets_the_scale_done_through_the_sdk(stack, make_service, panel_client):
     """Real engine -> real watcher process -> real Redis layer -> consumer."""
     service = make_service()
     wait_until(lambda: running_tasks(service) == 1)
 
     async def scale_and_receive():
-        communicator = WebsocketCommunicator(application, "/ws/services/", headers=ORIGIN)
+        communicator = WebsocketCommunicator(application, "/ws/services/", headers=ws_headers(panel_client))
         connected, _ = await communicator.connect()
         assert connected
         service.scale(2)

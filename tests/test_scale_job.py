@@ -42,8 +42,8 @@ def no_enqueue(monkeypatch):
 
 @pytest.mark.django_db
 @pytest.mark.parametrize("replicas", ["-1", "1.5", "1000000000", "", "two", "3\x00"])
-def test_bad_replicas_give_an_error_and_no_job(client, fake_service, no_enqueue, replicas):
-    response = client.post(reverse("services:scale", args=["svc1"]), {"replicas": replicas}, follow=True)
+def test_bad_replicas_give_an_error_and_no_job(panel_client, fake_service, no_enqueue, replicas):
+    response = panel_client.post(reverse("services:scale", args=["svc1"]), {"replicas": replicas}, follow=True)
 
     assert response.status_code == 200
     assert Job.objects.count() == 0
@@ -52,10 +52,10 @@ def test_bad_replicas_give_an_error_and_no_job(client, fake_service, no_enqueue,
 
 
 @pytest.mark.django_db
-def test_global_service_cannot_be_scaled(client, monkeypatch, no_enqueue):
+def test_global_service_cannot_be_scaled(panel_client, monkeypatch, no_enqueue):
     monkeypatch.setattr(swarm, "service_get", lambda service_id: _summary(mode="global", replicas=None))
 
-    response = client.post(reverse("services:scale", args=["svc1"]), {"replicas": "2"}, follow=True)
+    response = panel_client.post(reverse("services:scale", args=["svc1"]), {"replicas": "2"}, follow=True)
 
     assert Job.objects.count() == 0
     assert "Only replicated services" in response.content.decode()
@@ -63,10 +63,10 @@ def test_global_service_cannot_be_scaled(client, monkeypatch, no_enqueue):
 
 @pytest.mark.django_db
 def test_scale_creates_a_job_and_enqueues_it_on_commit(
-    client, fake_service, no_enqueue, django_capture_on_commit_callbacks
+    panel_client, fake_service, no_enqueue, django_capture_on_commit_callbacks
 ):
     with django_capture_on_commit_callbacks(execute=True):
-        response = client.post(reverse("services:scale", args=["svc1"]), {"replicas": "3"})
+        response = panel_client.post(reverse("services:scale", args=["svc1"]), {"replicas": "3"})
 
     job = Job.objects.get()
     assert response.status_code == 302
@@ -77,7 +77,7 @@ def test_scale_creates_a_job_and_enqueues_it_on_commit(
 
 @pytest.mark.django_db
 def test_unreachable_queue_fails_the_job_with_a_reason(
-    client, fake_service, monkeypatch, django_capture_on_commit_callbacks
+    panel_client, fake_service, monkeypatch, django_capture_on_commit_callbacks
 ):
     from kombu.exceptions import OperationalError
 
@@ -89,10 +89,10 @@ def test_unreachable_queue_fails_the_job_with_a_reason(
     monkeypatch.setattr(tasks.run_job_task, "apply_async", refuse)
 
     with django_capture_on_commit_callbacks(execute=True):
-        client.post(reverse("services:scale", args=["svc1"]), {"replicas": "3"})
+        panel_client.post(reverse("services:scale", args=["svc1"]), {"replicas": "3"})
 
     job = Job.objects.get()
-    assert 'data-state="failed"' in client.get(reverse("services:job", args=[job.id])).content.decode()
+    assert 'data-state="failed"' in panel_client.get(reverse("services:job", args=[job.id])).content.decode()
     assert job.state == Job.State.FAILED
     assert "Redis" in job.error
     assert "Connection refused" in job.error
@@ -129,14 +129,14 @@ def test_engine_errors_end_the_job_failed_with_the_engine_words(monkeypatch, mem
 
 
 @pytest.mark.django_db
-def test_job_page_shows_state_and_result(client):
+def test_job_page_shows_state_and_result(panel_client):
     job = Job.objects.create(
         kind=Job.Kind.SCALE, service_id="s", service_name="web", params={"replicas": 4}, state="succeeded"
     )
     job.message = "web runs 4 tasks."
     job.save()
 
-    response = client.get(reverse("services:job", args=[job.id]))
+    response = panel_client.get(reverse("services:job", args=[job.id]))
 
     html = response.content.decode()
     assert 'data-state="succeeded"' in html
@@ -146,11 +146,11 @@ def test_job_page_shows_state_and_result(client):
 
 @pytest.mark.slow
 @pytest.mark.django_db(transaction=True)
-def test_scale_job_runs_in_a_real_worker(client, stack, make_service):
+def test_scale_job_runs_in_a_real_worker(panel_client, stack, make_service):
     service = make_service()
     wait_until(lambda: running_tasks(service) == 1)
 
-    response = client.post(reverse("services:scale", args=[service.id]), {"replicas": "3"})
+    response = panel_client.post(reverse("services:scale", args=[service.id]), {"replicas": "3"})
 
     job = Job.objects.get()
     assert response["Location"] == reverse("services:job", args=[job.id])

@@ -9,11 +9,11 @@ from .conftest import running_tasks, wait_until
 
 
 @pytest.mark.slow
-def test_lists_a_service_created_through_the_sdk(client, make_service):
+def test_lists_a_service_created_through_the_sdk(panel_client, make_service):
     service = make_service(name="listed-web", mode={"Replicated": {"Replicas": 2}})
     wait_until(lambda: running_tasks(service) == 2, message="tasks did not start")
 
-    response = client.get(reverse("services:list"))
+    response = panel_client.get(reverse("services:list"))
 
     assert response.status_code == 200
     html = response.content.decode()
@@ -25,20 +25,20 @@ def test_lists_a_service_created_through_the_sdk(client, make_service):
 
 
 @pytest.mark.slow
-def test_partial_request_renders_only_the_table(client, make_service):
+def test_partial_request_renders_only_the_table(panel_client, make_service):
     make_service(name="partial-web")
 
-    response = client.get(reverse("services:list"), headers={"HX-Request": "true"})
+    response = panel_client.get(reverse("services:list"), headers={"HX-Request": "true"})
 
     assert response.status_code == 200
     assert b"partial-web" in response.content
     assert b"<html" not in response.content
 
 
-def test_dead_socket_answers_200_with_the_reason_and_the_fix(client, settings):
+def test_dead_socket_answers_200_with_the_reason_and_the_fix(panel_client, settings):
     settings.DOCKER_HOST = "unix:///nonexistent/docker.sock"
 
-    response = client.get(reverse("services:list"))
+    response = panel_client.get(reverse("services:list"))
 
     assert response.status_code == 200
     html = response.content.decode()
@@ -57,10 +57,10 @@ class _NotManagerClient:
         )
 
 
-def test_engine_that_is_not_a_manager_is_explained(client, monkeypatch):
+def test_engine_that_is_not_a_manager_is_explained(panel_client, monkeypatch):
     monkeypatch.setattr(swarm, "_client", lambda: _NotManagerClient())
 
-    response = client.get(reverse("services:list"))
+    response = panel_client.get(reverse("services:list"))
 
     assert response.status_code == 200
     html = response.content.decode()

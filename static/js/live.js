@@ -25,7 +25,12 @@
       }
       fetch(url, { headers: { "HX-Request": "true" }, credentials: "same-origin" })
         .then(function (response) {
-          if (response.redirected || !response.ok) {
+          if (response.redirected) {
+            // Logged out (here or in another tab): go where the server sends us, the login page.
+            window.location.assign(response.url);
+            throw new Error("redirected");
+          }
+          if (!response.ok) {
             throw new Error(response.status);
           }
           return response.text();
@@ -60,6 +65,8 @@
       socket.onmessage = schedule;
       socket.onclose = function () {
         element.setAttribute("data-live-state", "reconnecting");
+        // A refused or closed socket may mean a logged-out session: the re-read finds out.
+        schedule();
         window.setTimeout(connect, retry);
         retry = Math.min(retry * 2, 15000);
       };

@@ -1,0 +1,41 @@
+"""Print the activation link to the server's log until the panel is activated."""
+
+from __future__ import annotations
+
+import logging
+import threading
+
+from django.db import close_old_connections
+from django.utils import timezone
+
+from .activation import is_activated, setup_token_issue
+
+logger = logging.getLogger("swarmdeck.activation")
+CHECK_INTERVAL = 5.0
+
+
+def announce_until_activated(base_url: str, stop: threading.Event) -> None:
+    """Issue a token at start and a fresh one whenever the last expires; stop once activated."""
+    expires_at = None
+    while not stop.is_set():
+        close_old_connections()
+        try:
+            if is_activated():
+                return
+            if expires_at is None or timezone.now() >= expires_at:
+                token, expires_at = setup_token_issue()
+                logger.warning(
+                    "Activate Swarmdeck at %s/activate/?token=%s (valid until %s UTC)",
+                    base_url.rstrip("/"),
+                    token,
+                    expires_at.strftime("%H:%M"),
+                )
+        except Exception:
+            logger.exception("could not issue a setup token; retrying")
+        stop.wait(CHECK_INTERVAL)
+
+
+def start(base_url: str) -> threading.Event:
+    stop = threading.Event()
+    threading.Thread(target=announce_until_activated, args=(base_url, stop), name="activation", daemon=True).start()
+    return stop

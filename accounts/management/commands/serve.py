@@ -1,0 +1,22 @@
+"""The ASGI server (daphne) plus the activation announcer, as one command."""
+
+import socket
+
+from daphne.cli import CommandLineInterface
+from django.conf import settings
+from django.core.management.base import BaseCommand
+
+from accounts import announcer
+
+
+class Command(BaseCommand):
+    help = "Serve the panel over HTTP and websockets; print the activation link until activated."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--bind", default="127.0.0.1")
+        parser.add_argument("--port", type=int, default=8000)
+
+    def handle(self, *args, bind, port, **options):
+        host = socket.gethostname() if bind in ("0.0.0.0", "::") else bind  # noqa: S104 - a comparison
+        announcer.start(settings.SWARMDECK_URL or f"http://{host}:{port}")
+        CommandLineInterface().run(["-b", bind, "-p", str(port), "dashboard.asgi:application"])

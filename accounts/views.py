@@ -1,0 +1,133 @@
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth import login
+from django.contrib.auth import views as auth_views
+from django.shortcuts import redirect, render
+from django.urls import reverse_lazy
+from django.utils import translation
+from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_http_methods
+from django.views.i18n import set_language as django_set_language
+
+from . import activation, wizard
+from .access import public
+from .forms import LanguageForm, UpdatesForm
+from .models import Installation
+
+set_language = public(django_set_language, before_activation=True)
+
+
+@public(before_activation=True)
+@never_cache
+@require_http_methods(["GET", "POST"])
+def activate(request):
+    if activation.is_activated():
+        return redirect("services:list" if request.user.is_authenticated else "login")
+    token = request.POST.get("token") if request.method == "POST" else request.GET.get("token")
+    if request.method == "POST":
+        try:
+            user = activation.panel_activate(raw_token=token or "", nonce=request.POST.get("nonce", ""))
+        except activation.AlreadyActivated:
+            return redirect("login")
+        except activation.StalePage:
+            messages.error(request, _("These credentials were replaced by newer ones; use the ones shown now."))
+            return redirect(f"{reverse_lazy('accounts:activate')}?token={token}")
+        except activation.InvalidToken:
+            return _token_needed(request, token)
+        login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+        return redirect("accounts:setup")
+    if not activation.setup_token_valid(token):
+        return _token_needed(request, token)
+    credentials = activation.credentials_generate(raw_token=token)
+    return render(request, "accounts/activate.html", {"credentials": credentials, "token": token})
+
+
+def _token_needed(request, token):
+    return render(request, "accounts/token_needed.html", {"token_given": bool(token)}, status=403)
+
+
+class LoginView(auth_views.LoginView):
+    template_name = "accounts/login.html"
+    redirect_authenticated_user = True
+
+    def form_valid(self, form):
+        response = super().form_valid(form)
+        language = getattr(getattr(form.get_user(), "profile", None), "language", "")
+        if language:
+            response.set_cookie(settings.LANGUAGE_COOKIE_NAME, language, samesite="Lax")
+        return response
+
+
+login_view = public(LoginView.as_view())
+
+
+def locked_out(request, original_response=None, credentials=None):
+    """django-axes calls this instead of the login view while a lock holds."""
+    minutes = int(settings.AXES_COOLOFF_TIME.total_seconds() // 60)
+    return render(request, "accounts/locked_out.html", {"minutes": minutes}, status=429)
+
+
+logout_view = auth_views.LogoutView.as_view()
+password_change = auth_views.PasswordChangeView.as_view(
+    template_name="accounts/password_change.html", success_url=reverse_lazy("accounts:password_changed")
+)
+
+
+def password_changed(request):
+    messages.success(request, _("Your password was changed."))
+    return redirect("services:list")
+
+
+@require_http_methods(["GET", "POST"])
+def setup(request, step: str | None = None):
+    installation = Installation.objects.get()
+    if step is None:
+        return redirect("accounts:setup_step", step=wizard.resume_step(installation))
+    if step not in wizard.STEPS:
+        return redirect("accounts:setup")
+    if request.method == "POST":
+        return _setup_post(request, installation, step)
+    context = {}
+    if step == "language":
+        context["form"] = LanguageForm(initial={"language": translation.get_language()})
+    elif step == "updates":
+        context["form"] = UpdatesForm(initial={"auto_update": installation.auto_update})
+    elif step == "docker":
+        context["check"] = wizard.docker_check()
+    return _render_step(request, step, **context)
+
+
+def _render_step(request, step: str, **context):
+    context.update(step=step, steps=wizard.STEPS, number=wizard.STEPS.index(step) + 1)
+    return render(request, "setup/wizard.html", context)
+
+
+def _setup_post(request, installation: Installation, step: str):
+    action = request.POST.get("action", "next")
+    if action == "skip":
+        wizard.finish(installation)
+        return redirect("services:list")
+    if action == "back":
+        return redirect("accounts:setup_step", step=wizard.previous_step(step))
+    if step == "language":
+        form = LanguageForm(request.POST)
+        if not form.is_valid():
+            return _render_step(request, step, form=form)
+        language = form.cleaned_data["language"]
+        wizard.language_choose(user=request.user, language=language)
+        translation.activate(language)
+    elif step == "updates":
+        form = UpdatesForm(request.POST)
+        if not form.is_valid():
+            return _render_step(request, step, form=form)
+        wizard.auto_update_choose(installation=installation, enabled=form.cleaned_data["auto_update"])
+    following = wizard.next_step(installation, step)
+    if following is None:
+        messages.success(request, _("Swarmdeck is ready."))
+        response = redirect("services:list")
+    else:
+        response = redirect("accounts:setup_step", step=following)
+    if step == "language":
+        response.set_cookie(settings.LANGUAGE_COOKIE_NAME, form.cleaned_data["language"], samesite="Lax")
+    return response
