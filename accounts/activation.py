@@ -99,6 +99,8 @@ def panel_activate(*, raw_token: str, nonce: str):
     now = timezone.now()
     try:
         with transaction.atomic():
+            if Installation.objects.exists():  # re-read inside the transaction: a racer may have won
+                raise AlreadyActivated
             token = _valid_tokens().filter(token_hash=_hash(raw_token)).first()
             if token is None:
                 raise InvalidToken

@@ -14,7 +14,7 @@ logger = logging.getLogger("swarmdeck.activation")
 CHECK_INTERVAL = 5.0
 
 
-def announce_until_activated(base_url: str, stop: threading.Event) -> None:
+def announce_until_activated(base_url: str, stop: threading.Event, interval: float = CHECK_INTERVAL) -> None:
     """Issue a token at start and a fresh one whenever the last expires; stop once activated."""
     expires_at = None
     while not stop.is_set():
@@ -32,7 +32,7 @@ def announce_until_activated(base_url: str, stop: threading.Event) -> None:
                 )
         except Exception:
             logger.exception("could not issue a setup token; retrying")
-        stop.wait(CHECK_INTERVAL)
+        stop.wait(interval)
 
 
 def start(base_url: str) -> threading.Event:

@@ -34,6 +34,8 @@ def activate(request):
             messages.error(request, _("These credentials were replaced by newer ones; use the ones shown now."))
             return redirect(f"{reverse_lazy('accounts:activate')}?token={token}")
         except activation.InvalidToken:
+            if activation.is_activated():  # a concurrent submit won the race
+                return redirect("login")
             return _token_needed(request, token)
         login(request, user, backend="django.contrib.auth.backends.ModelBackend")
         return redirect("accounts:setup")
