@@ -117,7 +117,7 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", "django.contrib.auth.backends.ModelBackend"]
 LOGIN_URL = "login"
-LOGIN_REDIRECT_URL = "services:list"
+LOGIN_REDIRECT_URL = "services:overview"
 LOGOUT_REDIRECT_URL = "login"
 
 # First run: the server prints an activation link with a one-time token that expires.
@@ -204,6 +204,8 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {"socket_connect_timeout": 3, "socket_timeout"
 # The Docker engine (a Swarm manager). Unset means the local socket.
 DOCKER_HOST = env_str("DOCKER_HOST", "unix:///var/run/docker.sock")
 DOCKER_TIMEOUT = env_int("SWARMDECK_DOCKER_TIMEOUT", 10)
+# Task and restart history is kept this long (Swarm itself keeps only 5 tasks per slot).
+SWARMDECK_HISTORY_DAYS = env_int("SWARMDECK_HISTORY_DAYS", 30)
 
 LOGGING = {
     "version": 1,

@@ -1,10 +1,8 @@
 from django.urls import include, path
-from django.views.generic import RedirectView
 
 from accounts import views as accounts_views
 
 urlpatterns = [
-    path("", RedirectView.as_view(pattern_name="services:list", permanent=False)),
     path("i18n/setlang/", accounts_views.set_language, name="set_language"),
     path("login/", accounts_views.login_view, name="login"),
     path("logout/", accounts_views.logout_view, name="logout"),

@@ -38,6 +38,13 @@ class ServicesConsumer(_GroupConsumer):
         await self.send_json({"kind": "service", "id": event["service_id"], "action": event["action"]})
 
 
+class ServiceConsumer(ServicesConsumer):
+    """One service's page: hints for that service only."""
+
+    def group_names(self) -> list[str]:
+        return [live.service_group(self.scope["url_route"]["kwargs"]["service_id"])]
+
+
 class JobConsumer(_GroupConsumer):
     def group_names(self) -> list[str]:
         return [live.job_group(self.scope["url_route"]["kwargs"]["job_id"])]

@@ -19,7 +19,8 @@ _CONTAINER_ACTIONS = {"create", "start", "die", "kill", "oom", "stop", "destroy"
 
 
 def service_group(service_id: str) -> str:
-    return f"swarm.service.{service_id}"
+    # Docker ids are [a-z0-9]{25}; anything else is dropped so the name stays a valid group name.
+    return "swarm.service." + "".join(ch for ch in service_id if ch.isascii() and ch.isalnum())[:64]
 
 
 def job_group(job_id: int) -> str:

@@ -30,8 +30,12 @@ __all__ = [
     "SwarmConflict",
     "SwarmError",
     "event_stream",
+    "node_identity",
+    "node_list",
+    "service_detail",
     "service_list",
     "service_scale",
+    "task_list",
 ]
 
 
@@ -117,6 +121,9 @@ class ServiceSummary:
     updated_at: datetime | None
     update_state: str = ""
     labels: dict[str, str] = field(default_factory=dict)
+    created_at: datetime | None = None
+    # The engine's spec, for advice and forms; not part of equality.
+    spec: dict = field(default_factory=dict, compare=False, repr=False)
 
     @property
     def short_digest(self) -> str:
@@ -125,6 +132,65 @@ class ServiceSummary:
     @property
     def converged(self) -> bool:
         return self.tasks_running == self.tasks_desired
+
+
+@dataclass(frozen=True)
+class UpdateStatus:
+    state: str  # updating, paused, completed, rollback_started, rollback_paused, rollback_completed
+    started_at: datetime | None
+    completed_at: datetime | None
+    message: str
+
+
+@dataclass(frozen=True)
+class ServiceDetail:
+    summary: ServiceSummary
+    spec: dict  # the engine's spec, for the detail page and the edit forms
+    previous_spec: dict | None
+    update_status: UpdateStatus | None
+
+
+@dataclass(frozen=True)
+class TaskSnapshot:
+    id: str
+    service_id: str
+    slot: int | None  # None for global services
+    node_id: str
+    state: str
+    desired_state: str
+    message: str
+    error: str
+    exit_code: int | None
+    container_id: str
+    image: str
+    created_at: datetime
+    state_at: datetime
+
+
+@dataclass(frozen=True)
+class NodeSnapshot:
+    id: str
+    hostname: str
+    role: str
+    availability: str
+    state: str
+    engine_version: str
+    address: str
+    leader: bool
+
+
+@dataclass(frozen=True)
+class ContainerHealth:
+    task_id: str
+    container_id: str
+    health: str  # healthy, unhealthy, starting, or "" without a health check
+
+
+@dataclass(frozen=True)
+class NodeIdentity:
+    node_id: str
+    hostname: str
+    is_manager: bool
 
 
 _clients: dict[str, docker.APIClient] = {}
@@ -184,6 +250,71 @@ def _summary(raw: dict) -> ServiceSummary:
         updated_at=parse_datetime(raw["UpdatedAt"]) if raw.get("UpdatedAt") else None,
         update_state=raw.get("UpdateStatus", {}).get("State", ""),
         labels=spec.get("Labels") or {},
+        created_at=_when(raw.get("CreatedAt")),
+        spec=spec,
+    )
+
+
+def _when(value: str | None) -> datetime | None:
+    # Docker writes nanoseconds; Python keeps microseconds.
+    if not value or value.startswith("0001-"):
+        return None
+    head, dot, tail = value.partition(".")
+    if dot:
+        digits = "".join(ch for ch in tail if ch.isdigit())
+        value = f"{head}.{digits[:6]}{tail[len(digits) :]}"
+    return parse_datetime(value)
+
+
+def _update_status(raw: dict | None) -> UpdateStatus | None:
+    if not raw or not raw.get("State"):
+        return None
+    return UpdateStatus(
+        state=raw["State"],
+        started_at=_when(raw.get("StartedAt")),
+        completed_at=_when(raw.get("CompletedAt")),
+        message=raw.get("Message", ""),
+    )
+
+
+def _task(raw: dict) -> TaskSnapshot:
+    status = raw.get("Status", {})
+    container = status.get("ContainerStatus") or {}
+    exit_code = container.get("ExitCode")
+    state = status.get("State", "")
+    return TaskSnapshot(
+        id=raw["ID"],
+        service_id=raw["ServiceID"],
+        slot=raw.get("Slot"),
+        node_id=raw.get("NodeID", ""),
+        state=state,
+        desired_state=raw.get("DesiredState", ""),
+        message=status.get("Message", ""),
+        error=status.get("Err", ""),
+        # The engine reports 0 for containers that have not exited yet.
+        exit_code=exit_code if state in TERMINAL_TASK_STATES else None,
+        container_id=container.get("ContainerID", ""),
+        image=_image_parts(raw.get("Spec", {}).get("ContainerSpec", {}).get("Image", ""))[0],
+        created_at=_when(raw.get("CreatedAt")),
+        state_at=_when(status.get("Timestamp")) or _when(raw.get("UpdatedAt")),
+    )
+
+
+TERMINAL_TASK_STATES = frozenset({"complete", "shutdown", "failed", "rejected", "orphaned", "remove"})
+
+
+def _node(raw: dict) -> NodeSnapshot:
+    description = raw.get("Description", {})
+    manager = raw.get("ManagerStatus") or {}
+    return NodeSnapshot(
+        id=raw["ID"],
+        hostname=description.get("Hostname", ""),
+        role=raw.get("Spec", {}).get("Role", ""),
+        availability=raw.get("Spec", {}).get("Availability", ""),
+        state=raw.get("Status", {}).get("State", ""),
+        engine_version=description.get("Engine", {}).get("EngineVersion", ""),
+        address=raw.get("Status", {}).get("Addr", ""),
+        leader=bool(manager.get("Leader")),
     )
 
 
@@ -201,6 +332,77 @@ def service_get(*, service_id: str) -> ServiceSummary:
     if not matches:
         raise ServiceNotFound(service_id)
     return _summary(matches[0])
+
+
+def service_detail(*, service_id: str) -> ServiceDetail:
+    """One service with its full spec, previous spec and update status (two engine calls)."""
+    summary = service_get(service_id=service_id)
+    with _engine_errors():
+        raw = _client().inspect_service(summary.id)
+    return ServiceDetail(
+        summary=summary,
+        spec=raw["Spec"],
+        previous_spec=raw.get("PreviousSpec"),
+        update_status=_update_status(raw.get("UpdateStatus")),
+    )
+
+
+def service_update_statuses() -> dict[str, UpdateStatus | None]:
+    """The update status of every service, by id, in one call."""
+    with _engine_errors():
+        raw = _client().services()
+    return {item["ID"]: _update_status(item.get("UpdateStatus")) for item in raw}
+
+
+def task_list(*, service_id: str | None = None, desired_running: bool = False) -> list[TaskSnapshot]:
+    """Tasks Swarm still holds (at most 5 per slot), in one call, optionally for one service."""
+    filters: dict[str, str] = {}
+    if service_id:
+        filters["service"] = service_id
+    if desired_running:
+        filters["desired-state"] = "running"
+    with _engine_errors():
+        raw = _client().tasks(filters=filters)
+    return [_task(item) for item in raw if item.get("ServiceID")]
+
+
+def node_list() -> list[NodeSnapshot]:
+    with _engine_errors():
+        raw = _client().nodes()
+    return sorted((_node(item) for item in raw), key=lambda n: (n.role != "manager", n.hostname))
+
+
+def node_identity() -> NodeIdentity:
+    """Which node this engine is, and whether it can answer Swarm questions (managers only)."""
+    with _engine_errors():
+        info = _client().info()
+    swarm = info.get("Swarm", {})
+    if swarm.get("LocalNodeState") != "active":
+        raise NotSwarmManager(swarm.get("LocalNodeState", ""))
+    return NodeIdentity(
+        node_id=swarm.get("NodeID", ""), hostname=info.get("Name", ""), is_manager=bool(swarm.get("ControlAvailable"))
+    )
+
+
+def local_task_health() -> list[ContainerHealth]:
+    """Health of the task containers on this engine's node, in one call (Swarm tasks lack it)."""
+    with _engine_errors():
+        raw = _client().containers(all=True, filters={"label": "com.docker.swarm.task.id"})
+    result = []
+    for item in raw:
+        status = item.get("Status", "")
+        health = ""
+        if "(healthy)" in status:
+            health = "healthy"
+        elif "(unhealthy)" in status:
+            health = "unhealthy"
+        elif "(health: starting)" in status:
+            health = "starting"
+        labels = item.get("Labels") or {}
+        result.append(
+            ContainerHealth(task_id=labels["com.docker.swarm.task.id"], container_id=item["Id"], health=health)
+        )
+    return result
 
 
 def service_scale(*, service_id: str, replicas: int) -> ServiceSummary:
@@ -238,10 +440,11 @@ def engine_info() -> dict:
 class EventStream:
     """Swarm events as dicts; ``close()`` from another thread (or a signal) ends iteration."""
 
-    def __init__(self, since: float | None) -> None:
+    def __init__(self, since: float | None, until: float | None = None) -> None:
         with _engine_errors():
             self._stream = _client().events(
                 since=f"{since:.9f}" if since else None,
+                until=f"{until:.9f}" if until else None,
                 filters={"type": ["service", "container", "node"]},
                 decode=True,
             )
@@ -255,5 +458,6 @@ class EventStream:
             self._stream.close()
 
 
-def event_stream(*, since: float | None = None) -> EventStream:
-    return EventStream(since)
+def event_stream(*, since: float | None = None, until: float | None = None) -> EventStream:
+    """Events from ``since`` on; with ``until`` a finite replay, without it a live stream."""
+    return EventStream(since, until)

@@ -65,7 +65,7 @@ def test_updates_step_stores_the_flag_and_finishes(panel_client, fresh_installat
     response = panel_client.post(step("updates"), {"auto_update": "on", "action": "next"})
 
     installation = Installation.objects.get()
-    assert response["Location"] == reverse("services:list")
+    assert response["Location"] == reverse("services:overview")
     assert installation.auto_update is True
     assert installation.wizard_done_at is not None
 
@@ -77,7 +77,7 @@ def test_back_goes_to_the_previous_step(panel_client, fresh_installation):
 def test_skip_finishes_the_wizard(panel_client, fresh_installation):
     response = panel_client.post(step("language"), {"action": "skip"})
 
-    assert response["Location"] == reverse("services:list")
+    assert response["Location"] == reverse("services:overview")
     assert Installation.objects.get().wizard_done_at is not None
     assert Installation.objects.get().auto_update is False
 

@@ -1,0 +1,90 @@
+"""The restart chart: restarts per time bucket, stacked by cause, as plain SVG geometry.
+
+The template draws the rectangles; no JavaScript and no inline styles (the CSP forbids them).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from django.utils.translation import gettext_lazy as _
+
+from .models import Task
+
+WIDTH, HEIGHT, BOTTOM = 600, 160, 20  # SVG units; BOTTOM is room for the time labels
+
+CAUSES = [
+    (Task.EndCause.EXIT, _("non-zero exit")),
+    (Task.EndCause.UNHEALTHY, _("unhealthy")),
+    (Task.EndCause.NODE, _("node down")),
+    (Task.EndCause.UPDATE, _("update")),
+]
+
+RANGES = {"1h": (timedelta(hours=1), 12), "24h": (timedelta(hours=24), 24), "7d": (timedelta(days=7), 28)}
+
+
+@dataclass(frozen=True)
+class Segment:
+    cause: str
+    count: int
+    x: float
+    y: float
+    width: float
+    height: float
+
+
+@dataclass(frozen=True)
+class Bucket:
+    start: datetime
+    total: int
+    segments: list[Segment]
+
+
+@dataclass(frozen=True)
+class Chart:
+    buckets: list[Bucket]
+    total: int
+    peak: int
+    range: str
+    width: int = WIDTH
+    height: int = HEIGHT + BOTTOM
+    plot_height: int = HEIGHT
+
+    @property
+    def causes(self):
+        return CAUSES
+
+    @property
+    def labels(self) -> list[tuple[float, datetime]]:
+        """Four evenly spaced time labels along the axis."""
+        step = max(len(self.buckets) // 4, 1)
+        slot = WIDTH / len(self.buckets)
+        return [(index * slot, bucket.start) for index, bucket in enumerate(self.buckets) if index % step == 0]
+
+
+def restart_chart(ends: list[tuple[datetime, str]], *, now: datetime, range_key: str = "24h") -> Chart:
+    """Stack (end time, cause) pairs into buckets covering the chosen range up to `now`."""
+    span, count = RANGES.get(range_key, RANGES["24h"])
+    size = span / count
+    start = now - span
+    counts = [dict.fromkeys((cause for cause, _label in CAUSES), 0) for _ in range(count)]
+    for at, cause in ends:
+        if at < start or cause not in counts[0]:
+            continue
+        index = min(int((at - start) / size), count - 1)
+        counts[index][cause] += 1
+    peak = max((sum(bucket.values()) for bucket in counts), default=0)
+    scale = HEIGHT / max(peak, 1)
+    slot = WIDTH / count
+    buckets = []
+    for index, bucket in enumerate(counts):
+        y = float(HEIGHT)
+        segments = []
+        for cause, number in bucket.items():
+            if number:
+                height = number * scale
+                y -= height
+                segments.append(Segment(cause, number, index * slot + 1, y, slot - 2, height))
+        buckets.append(Bucket(start + index * size, sum(bucket.values()), segments))
+    return Chart(buckets=buckets, total=sum(b.total for b in buckets), peak=peak, range=range_key)

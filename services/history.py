@@ -1,0 +1,273 @@
+"""Turns what the engine says (task lists, Docker events) into the panel's own history.
+
+Everything here is idempotent: reading the same tasks or the same event twice stores them once,
+so the watcher may re-read freely after a reconnect or a replay with ``since=``.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import UTC, datetime, timedelta
+
+from django.db import transaction
+from django.utils import timezone
+
+from . import swarm
+from .models import ServiceEvent, Task, TaskTransition
+
+logger = logging.getLogger(__name__)
+
+UPDATE_STATES = {"updating", "paused", "completed", "rollback_started", "rollback_paused", "rollback_completed"}
+_TASK_FIELDS = ("slot", "node_id", "container_id", "image", "state", "desired_state", "message", "error", "exit_code")
+
+
+def end_cause(task: swarm.TaskSnapshot, *, update: swarm.UpdateStatus | None, down_nodes: set[str]) -> str:
+    """Why a task ended, in the four causes the restart chart stacks (plus the non-restarts)."""
+    error = task.error.lower()
+    if task.state in ("failed", "rejected"):
+        return Task.EndCause.UNHEALTHY if "unhealthy" in error else Task.EndCause.EXIT
+    if task.state == "orphaned" or task.node_id in down_nodes or "node is down" in error:
+        return Task.EndCause.NODE
+    if task.state == "complete":
+        return Task.EndCause.COMPLETED
+    if _during(update, task.state_at):
+        return Task.EndCause.UPDATE
+    return Task.EndCause.STOPPED
+
+
+def _during(update: swarm.UpdateStatus | None, at: datetime) -> bool:
+    """Whether `at` falls inside the service's last rolling update (or rollback)."""
+    if update is None or update.started_at is None or at < update.started_at:
+        return False
+    return update.completed_at is None or at <= update.completed_at + timedelta(seconds=1)
+
+
+def _ended(task: swarm.TaskSnapshot, down_nodes: set[str]) -> bool:
+    if task.state in swarm.TERMINAL_TASK_STATES:
+        return True
+    # Tasks of a node that went down keep their last state; Swarm has already replaced them.
+    return task.desired_state == "shutdown" and task.node_id in down_nodes
+
+
+def task_record(
+    snapshot: swarm.TaskSnapshot,
+    *,
+    service_name: str,
+    update: swarm.UpdateStatus | None = None,
+    down_nodes: set[str] = frozenset(),
+) -> bool:
+    """Store one task as the engine shows it now; True when something changed."""
+    values = {name: getattr(snapshot, name) for name in _TASK_FIELDS}
+    task, created = Task.objects.get_or_create(
+        task_id=snapshot.id,
+        defaults={
+            **values,
+            "service_id": snapshot.service_id,
+            "service_name": service_name,
+            "created_at": snapshot.created_at,
+            "state_at": snapshot.state_at,
+        },
+    )
+    changed = created
+    if not created:
+        if task.exit_code is not None and snapshot.exit_code is None:
+            values["exit_code"] = task.exit_code  # learnt from a die event; the API may lag
+        dirty = [name for name, value in values.items() if getattr(task, name) != value]
+        if snapshot.state_at > task.state_at:
+            dirty.append("state_at")
+            task.state_at = snapshot.state_at
+        for name in dirty:
+            if name != "state_at":
+                setattr(task, name, values[name])
+        changed = bool(dirty)
+    if _ended(snapshot, down_nodes):
+        cause = end_cause(snapshot, update=update, down_nodes=down_nodes)
+        if task.ended_at is None or task.end_cause != cause:
+            task.ended_at = task.ended_at or snapshot.state_at
+            task.end_cause = cause
+            changed = True
+    if changed and not created:
+        task.save()
+    elif created and task.ended_at:
+        task.save(update_fields=["ended_at", "end_cause"])
+    _, new_state = TaskTransition.objects.get_or_create(
+        task=task,
+        state=snapshot.state,
+        defaults={"at": snapshot.state_at, "exit_code": snapshot.exit_code, "error": snapshot.error},
+    )
+    return changed or new_state
+
+
+def _update_record(service: swarm.ServiceSummary, update: swarm.UpdateStatus | None) -> bool:
+    if update is None or update.started_at is None:
+        return False
+    at = update.completed_at or update.started_at
+    if update.state in ("updating", "rollback_started"):
+        at = update.started_at
+    _, created = ServiceEvent.objects.get_or_create(
+        key=f"update:{service.id}:{update.started_at.isoformat()}:{update.state}",
+        defaults={
+            "service_id": service.id,
+            "service_name": service.name,
+            "at": at,
+            "kind": "update_status",
+            "detail": f"{update.state}: {update.message}".strip(": "),
+        },
+    )
+    return created
+
+
+def service_sync(*, service_id: str) -> bool:
+    """Re-read one service and the tasks Swarm holds for it; False when it no longer exists."""
+    try:
+        detail = swarm.service_detail(service_id=service_id)
+    except swarm.ServiceNotFound:
+        _close_vanished(service_ids={service_id}, seen=set())
+        return False
+    tasks = swarm.task_list(service_id=detail.summary.id)
+    down = {node.id for node in swarm.node_list() if node.state == "down"}
+    with transaction.atomic():
+        _update_record(detail.summary, detail.update_status)
+        for task in tasks:
+            task_record(task, service_name=detail.summary.name, update=detail.update_status, down_nodes=down)
+        _close_vanished(service_ids={detail.summary.id}, seen={task.id for task in tasks})
+    return True
+
+
+def swarm_sync() -> set[str]:
+    """Re-read every service and task (after a (re)connect): three engine calls in all."""
+    services = {service.id: service for service in swarm.service_list()}
+    updates = swarm.service_update_statuses()
+    tasks = swarm.task_list()
+    down = {node.id for node in swarm.node_list() if node.state == "down"}
+    changed: set[str] = set()
+    with transaction.atomic():
+        for service in services.values():
+            if _update_record(service, updates.get(service.id)):
+                changed.add(service.id)
+        for task in tasks:
+            service = services.get(task.service_id)
+            update = updates.get(task.service_id)
+            if service and task_record(task, service_name=service.name, update=update, down_nodes=down):
+                changed.add(service.id)
+        open_ids = set(Task.objects.filter(ended_at__isnull=True).values_list("service_id", flat=True))
+        changed |= _close_vanished(service_ids=open_ids, seen={task.id for task in tasks})
+    return changed
+
+
+def _close_vanished(*, service_ids: set[str], seen: set[str]) -> set[str]:
+    """Tasks still open in our history but gone from Swarm (service removed): they ended now."""
+    vanished = Task.objects.filter(service_id__in=service_ids, ended_at__isnull=True).exclude(task_id__in=seen)
+    affected = set(vanished.values_list("service_id", flat=True))
+    vanished.update(ended_at=timezone.now(), end_cause=Task.EndCause.STOPPED, desired_state="shutdown")
+    return affected
+
+
+def health_sync(*, node_id: str) -> set[str]:
+    """Store the health of the task containers on this node; return the services that changed."""
+    changed = set()
+    for container in swarm.local_task_health():
+        updated = (
+            Task.objects.filter(task_id=container.task_id)
+            .exclude(health=container.health, health_node=node_id)
+            .update(health=container.health, health_node=node_id)
+        )
+        if updated:
+            changed.update(Task.objects.filter(task_id=container.task_id).values_list("service_id", flat=True))
+    return changed
+
+
+def event_time(event: dict) -> datetime:
+    nanos = event.get("timeNano") or int(event.get("time", 0)) * 1_000_000_000
+    return datetime.fromtimestamp(nanos / 1e9, tz=UTC)
+
+
+def event_record(event: dict, *, node_id: str = "") -> str | None:
+    """Store what a Docker event tells; return the service id to re-read ("" for all), or None."""
+    kind, action = event.get("Type"), event.get("Action", "")
+    actor = event.get("Actor", {})
+    attributes = actor.get("Attributes", {})
+    at = event_time(event)
+    key = f"{event.get('timeNano', event.get('time'))}:{kind}:{action}:{actor.get('ID', '')}"[:200]
+    if kind == "service":
+        service_id = actor.get("ID", "")
+        detail = " ".join(f"{name}={value}" for name, value in sorted(attributes.items()) if name != "name")
+        _event(key, service_id, attributes.get("name", ""), at, f"service {action}", detail)
+        return service_id
+    if kind == "node":
+        return ""
+    service_id = attributes.get("com.docker.swarm.service.id")
+    task_id = attributes.get("com.docker.swarm.task.id")
+    if kind != "container" or not service_id or not task_id:
+        return None
+    service_name = attributes.get("com.docker.swarm.service.name", "")
+    if action.startswith("health_status"):
+        health = action.partition(": ")[2].strip()
+        task = _task_stub(task_id, service_id, service_name, attributes, at)
+        Task.objects.filter(pk=task.pk).update(health=health, health_node=node_id)
+        _event(key, service_id, service_name, at, "health_status", f"{task_name(attributes)}: {health}")
+        return service_id
+    if action == "die":
+        exit_code = int(attributes.get("exitCode", 0))
+        task = _task_stub(task_id, service_id, service_name, attributes, at)
+        _task_died(task, exit_code, at)
+        _event(key, service_id, service_name, at, "container die", f"{task_name(attributes)}: exit {exit_code}")
+        return service_id
+    if action in ("start", "oom", "kill"):
+        _event(key, service_id, service_name, at, f"container {action}", task_name(attributes))
+        return service_id
+    return service_id if action in ("create", "stop", "destroy") else None
+
+
+def task_name(attributes: dict) -> str:
+    """ "web.2" from "web.2.<task id>" (global services: "web.<node id>")."""
+    return attributes.get("com.docker.swarm.task.name", "").rsplit(".", 1)[0]
+
+
+def _event(key: str, service_id: str, service_name: str, at: datetime, kind: str, detail: str) -> None:
+    ServiceEvent.objects.get_or_create(
+        key=key,
+        defaults={"service_id": service_id, "service_name": service_name, "at": at, "kind": kind, "detail": detail},
+    )
+
+
+def _task_stub(task_id: str, service_id: str, service_name: str, attributes: dict, at: datetime) -> Task:
+    """The task as far as an event knows it; a later re-read from the API completes it."""
+    slot = task_name(attributes).rpartition(".")[2]
+    task, _ = Task.objects.get_or_create(
+        task_id=task_id,
+        defaults={
+            "service_id": service_id,
+            "service_name": service_name,
+            "slot": int(slot) if slot.isdigit() else None,
+            "node_id": attributes.get("com.docker.swarm.node.id", ""),
+            "state": "running",
+            "desired_state": "running",
+            "created_at": at,
+            "state_at": at,
+        },
+    )
+    return task
+
+
+def _task_died(task: Task, exit_code: int, at: datetime) -> None:
+    updates = {"exit_code": exit_code}
+    # The API's state (failed, shutdown...) is more precise; the die event covers tasks Swarm
+    # forgot before we could read them, and those it did not stop on purpose.
+    if task.ended_at is None and task.desired_state != "shutdown":
+        updates["ended_at"] = at
+        if exit_code == 0:
+            updates["end_cause"] = Task.EndCause.COMPLETED
+        elif task.health == "unhealthy":
+            updates["end_cause"] = Task.EndCause.UNHEALTHY
+        else:
+            updates["end_cause"] = Task.EndCause.EXIT
+    Task.objects.filter(pk=task.pk).update(**updates)
+
+
+def history_prune(*, older_than: timedelta) -> int:
+    """Forget ended tasks and events older than the configured age."""
+    cutoff = timezone.now() - older_than
+    tasks, _ = Task.objects.filter(ended_at__lt=cutoff).delete()
+    events, _ = ServiceEvent.objects.filter(at__lt=cutoff).delete()
+    return tasks + events

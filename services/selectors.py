@@ -1,0 +1,258 @@
+"""What the pages show: engine snapshots joined with the panel's history.
+
+Each selector makes a fixed number of engine calls (one services, one tasks, one nodes call at
+most), whatever the number of services: never one call per service.
+"""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+
+from django.db.models import Count
+from django.utils import timezone
+
+from . import explain, swarm
+from .chart import Chart, restart_chart
+from .models import ServiceEvent, Task, Watcher
+
+RESTART_CAUSES = [str(cause) for cause in Task.RESTART_CAUSES]
+SORT_KEYS = {
+    "name": lambda row: row.service.name.lower(),
+    "image": lambda row: row.service.image,
+    "mode": lambda row: row.service.mode,
+    "replicas": lambda row: (row.service.tasks_running - row.service.tasks_desired, row.service.name),
+    "health": lambda row: (-row.health["unhealthy"], row.service.name),
+    "update": lambda row: row.service.update_state,
+    "restarts": lambda row: (-row.restarts, row.service.name),
+    "changed": lambda row: row.changed_at or datetime.min.replace(tzinfo=UTC),
+}
+
+
+@dataclass
+class ServiceRow:
+    service: swarm.ServiceSummary
+    health: Counter = field(default_factory=Counter)
+    restarts: int = 0
+    restarts_last_hour: int = 0
+
+    @property
+    def changed_at(self) -> datetime | None:
+        return self.service.updated_at
+
+    @property
+    def attention(self) -> list[str]:
+        """Reasons this service needs a look (codes the template words)."""
+        reasons = []
+        if self.service.tasks_running < self.service.tasks_desired:
+            reasons.append("short")
+        if self.health["unhealthy"]:
+            reasons.append("unhealthy")
+        if self.service.update_state in ("paused", "rollback_paused", "rollback_completed"):
+            reasons.append(self.service.update_state)
+        if self.restarts_last_hour:
+            reasons.append("restarts")
+        return reasons
+
+
+def _matches(service: swarm.ServiceSummary, query: str) -> bool:
+    """A name substring, or a label: "key" or "key=value"."""
+    if not query:
+        return True
+    query = query.strip()
+    if query.lower() in service.name.lower():
+        return True
+    key, equals, value = query.partition("=")
+    if key in service.labels:
+        return not equals or service.labels[key] == value
+    return False
+
+
+def service_rows(*, query: str = "", sort: str = "name") -> list[ServiceRow]:
+    services = [service for service in swarm.service_list() if _matches(service, query)]
+    running = swarm.task_list(desired_running=True)
+    rows = {service.id: ServiceRow(service) for service in services}
+    health = dict(
+        Task.objects.filter(task_id__in=[task.id for task in running if task.state == "running"]).values_list(
+            "task_id", "health"
+        )
+    )
+    for task in running:
+        if task.service_id in rows and task.state == "running" and health.get(task.id):
+            rows[task.service_id].health[health[task.id]] += 1
+    now = timezone.now()
+    for service_id, day, hour in _restart_counts(rows.keys(), now):
+        rows[service_id].restarts = day
+        rows[service_id].restarts_last_hour = hour
+    key = SORT_KEYS.get(sort.lstrip("-"), SORT_KEYS["name"])
+    return sorted(rows.values(), key=key, reverse=sort.startswith("-"))
+
+
+def _restart_counts(service_ids, now: datetime):
+    ended = Task.objects.filter(
+        service_id__in=list(service_ids), end_cause__in=RESTART_CAUSES, ended_at__gte=now - timedelta(hours=24)
+    )
+    day = dict(ended.values("service_id").annotate(n=Count("id")).values_list("service_id", "n"))
+    hour = dict(
+        ended.filter(ended_at__gte=now - timedelta(hours=1))
+        .values("service_id")
+        .annotate(n=Count("id"))
+        .values_list("service_id", "n")
+    )
+    for service_id, count in day.items():
+        yield service_id, count, hour.get(service_id, 0)
+
+
+@dataclass
+class Overview:
+    nodes: list[swarm.NodeSnapshot]
+    rows: list[ServiceRow]
+    watchers: list[Watcher]
+
+    @property
+    def nodes_ready(self) -> int:
+        return sum(1 for node in self.nodes if node.state == "ready")
+
+    @property
+    def tasks_running(self) -> int:
+        return sum(row.service.tasks_running for row in self.rows)
+
+    @property
+    def tasks_desired(self) -> int:
+        return sum(row.service.tasks_desired for row in self.rows)
+
+    @property
+    def attention(self) -> list[ServiceRow]:
+        return [row for row in self.rows if row.attention]
+
+    @property
+    def advice(self) -> list[tuple[swarm.ServiceSummary, list[str]]]:
+        pairs = [(row.service, explain.config_advice(row.service.spec)) for row in self.rows]
+        return [(service, items) for service, items in pairs if items]
+
+
+def overview() -> Overview:
+    return Overview(nodes=swarm.node_list(), rows=service_rows(), watchers=list(Watcher.objects.order_by("name")))
+
+
+@dataclass
+class TaskRow:
+    task: swarm.TaskSnapshot
+    node: str
+    health: str
+    explanation: str
+
+
+@dataclass
+class ServicePage:
+    detail: swarm.ServiceDetail
+    current: list[TaskRow]
+    history: list[TaskRow]
+    restarts: list[Task]
+    chart: Chart
+    events: list[ServiceEvent]
+    env: list[tuple[str, str]]
+    previous_env: list[tuple[str, str]]
+    outlook: str
+    health_nodes: list[str]
+
+    @property
+    def spec(self) -> dict:
+        return self.detail.spec
+
+    @property
+    def container(self) -> dict:
+        return self.spec.get("TaskTemplate", {}).get("ContainerSpec", {})
+
+    @property
+    def previous_container(self) -> dict:
+        return (self.detail.previous_spec or {}).get("TaskTemplate", {}).get("ContainerSpec", {})
+
+    @property
+    def healthcheck(self) -> str:
+        return explain.describe_healthcheck(self.container.get("Healthcheck"))
+
+    @property
+    def restart_policy(self) -> str:
+        return explain.describe_restart_policy(self.spec.get("TaskTemplate", {}).get("RestartPolicy"))
+
+    @property
+    def update_config(self) -> str:
+        return explain.describe_update_config(self.spec.get("UpdateConfig"))
+
+    @property
+    def rollback_config(self) -> str:
+        return explain.describe_update_config(self.spec.get("RollbackConfig"), rollback=True)
+
+    @property
+    def advice(self) -> list[str]:
+        return explain.config_advice(self.spec)
+
+
+def service_page(*, service_id: str, chart_range: str = "24h") -> ServicePage:
+    detail = swarm.service_detail(service_id=service_id)
+    tasks = swarm.task_list(service_id=detail.summary.id)
+    nodes = {node.id: node.hostname for node in swarm.node_list()}
+    stored = {task.task_id: task for task in Task.objects.filter(task_id__in=[t.id for t in tasks])}
+
+    def row(task: swarm.TaskSnapshot) -> TaskRow:
+        record = stored.get(task.id)
+        return TaskRow(
+            task=task,
+            node=nodes.get(task.node_id, task.node_id[:12]),
+            health=record.health if record and task.state == "running" else "",
+            explanation=explain.explain_exit(task.exit_code, task.error),
+        )
+
+    ordered = sorted(tasks, key=lambda t: (t.slot or 0, t.node_id, -t.created_at.timestamp()))
+    now = timezone.now()
+    ended = Task.objects.filter(service_id=detail.summary.id, end_cause__in=RESTART_CAUSES)
+    policy = detail.spec.get("TaskTemplate", {}).get("RestartPolicy") or {}
+    window = policy.get("Window") or 0
+    since = now - timedelta(microseconds=window / 1000) if window else now - timedelta(days=3650)
+    last = ended.order_by("-ended_at").first()
+    return ServicePage(
+        detail=detail,
+        current=[row(task) for task in ordered if task.desired_state == "running"],
+        history=[row(task) for task in ordered if task.desired_state != "running"],
+        restarts=list(ended.order_by("-ended_at")[:100]),
+        chart=restart_chart(list(ended.values_list("ended_at", "end_cause")), now=now, range_key=chart_range),
+        events=list(ServiceEvent.objects.filter(service_id=detail.summary.id)[:50]),
+        env=explain.mask_env(detail.spec.get("TaskTemplate", {}).get("ContainerSpec", {}).get("Env")),
+        previous_env=explain.mask_env(
+            ((detail.previous_spec or {}).get("TaskTemplate", {}).get("ContainerSpec", {})).get("Env")
+        ),
+        outlook=explain.restart_outlook(
+            condition=policy.get("Condition", "any"),
+            max_attempts=policy.get("MaxAttempts") or 0,
+            window_ns=window,
+            delay_ns=policy.get("Delay", 5_000_000_000),
+            failures_in_window=ended.filter(ended_at__gte=since).exclude(end_cause=Task.EndCause.UPDATE).count(),
+            exit_code=last.exit_code if last else None,
+        )
+        if last
+        else "",
+        health_nodes=sorted({nodes.get(n, n[:12]) for n in stored_health_nodes(stored.values())}),
+    )
+
+
+def stored_health_nodes(tasks) -> set[str]:
+    return {task.health_node for task in tasks if task.health_node}
+
+
+@dataclass
+class NodeRow:
+    node: swarm.NodeSnapshot
+    tasks_running: int
+    watcher: Watcher | None
+
+
+def node_rows() -> list[NodeRow]:
+    nodes = swarm.node_list()
+    running = defaultdict(int)
+    for task in swarm.task_list(desired_running=True):
+        if task.state == "running":
+            running[task.node_id] += 1
+    watchers = {watcher.node_id: watcher for watcher in Watcher.objects.exclude(node_id="")}
+    return [NodeRow(node, running[node.id], watchers.get(node.id)) for node in nodes]

@@ -1,0 +1,178 @@
+"""The event watcher: follows the Docker event stream, keeps the history, pushes hints.
+
+Events are triggers, not state: each burst (coalesced over ``COALESCE`` seconds) makes the watcher
+re-read the affected services from the API and store what it finds. After a (re)connect it first
+replays the events it missed (``since=`` its stored cursor), then re-reads everything. Hints that
+cannot be published (Redis down) are kept and sent again once Redis answers.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import queue
+import socket
+import threading
+import time
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import close_old_connections
+
+from . import history, live, swarm
+from .models import Watcher
+
+logger = logging.getLogger("swarmdeck.watcher")
+
+COALESCE = 0.25  # seconds: one re-read per burst of events
+TICK = 1.0  # seconds between housekeeping rounds (heartbeat, pending hints)
+MAX_BACKOFF = 30.0
+PRUNE_EVERY = 3600.0
+
+_END = object()  # the reader thread's "stream ended" marker
+
+
+class SwarmWatcher:
+    def __init__(self, *, name: str | None = None) -> None:
+        self.name = name or os.environ.get("SWARMDECK_WATCHER_NAME") or socket.gethostname()
+        self.stopping = threading.Event()
+        self.stream: swarm.EventStream | None = None
+        self.identity: swarm.NodeIdentity | None = None
+        self.pending: set[str] = set()  # service ids ("" = all) whose hint is not delivered yet
+        self.last_prune = 0.0
+
+    # --- lifecycle ------------------------------------------------------------------------
+
+    def run(self) -> None:
+        backoff = 1.0
+        while not self.stopping.is_set():
+            try:
+                self.connect()
+                backoff = 1.0
+                self.follow()
+            except swarm.SwarmError as exc:
+                if self.stopping.is_set():
+                    break
+                self.status(Watcher.State.RECONNECTING, f"{exc.message} ({exc.detail}); retry in {backoff:.0f} s")
+                logger.warning("%s (%s); reconnecting in %.0fs", exc.message, exc.detail, backoff)
+                self.stopping.wait(backoff)
+                backoff = min(backoff * 2, MAX_BACKOFF)
+            finally:
+                self.close_stream()
+                close_old_connections()
+        self.status(Watcher.State.STOPPED, "")
+        logger.info("watcher stopped")
+
+    def stop(self) -> None:
+        self.stopping.set()
+        self.close_stream()
+
+    def close_stream(self) -> None:
+        if self.stream is not None:
+            self.stream.close()
+            self.stream = None
+
+    # --- connecting -----------------------------------------------------------------------
+
+    def connect(self) -> None:
+        self.identity = swarm.node_identity()
+        cursor = Watcher.objects.filter(name=self.name).values_list("last_event_ns", flat=True).first()
+        now_ns = time.time_ns()
+        if cursor:
+            # What happened while we were away: a finite replay, before the re-read, so a task
+            # Swarm has already forgotten is still recorded from its container's events.
+            replay = swarm.event_stream(since=cursor / 1e9, until=now_ns / 1e9)
+            self.handle_batch(list(replay), resync=False)
+        if self.identity.is_manager:
+            self.pending |= history.swarm_sync() | {""}
+        self.pending |= history.health_sync(node_id=self.identity.node_id)
+        self.stream = swarm.event_stream(since=now_ns / 1e9)
+        self.status(Watcher.State.CONNECTED, "")
+        logger.info("following Swarm events as %s (%s)", self.name, "manager" if self.identity.is_manager else "worker")
+        self.flush()
+
+    # --- following ------------------------------------------------------------------------
+
+    def follow(self) -> None:
+        events: queue.Queue = queue.Queue()
+        reader = threading.Thread(target=self._read, args=(self.stream, events), daemon=True)
+        reader.start()
+        while not self.stopping.is_set():
+            try:
+                first = events.get(timeout=TICK)
+            except queue.Empty:
+                self.housekeeping()
+                continue
+            batch = [first]
+            deadline = time.monotonic() + COALESCE
+            while (left := deadline - time.monotonic()) > 0:
+                try:
+                    batch.append(events.get(timeout=left))
+                except queue.Empty:
+                    break
+            failure = next((item for item in batch if isinstance(item, Exception) or item is _END), None)
+            self.handle_batch([item for item in batch if isinstance(item, dict)])
+            if failure is _END:
+                raise swarm.EngineUnreachable("the event stream ended")
+            if failure is not None:
+                raise failure
+
+    @staticmethod
+    def _read(stream: swarm.EventStream, events: queue.Queue) -> None:
+        try:
+            for event in stream:
+                events.put(event)
+        except swarm.SwarmError as exc:
+            events.put(exc)
+            return
+        events.put(_END)
+
+    def handle_batch(self, batch: list[dict], *, resync: bool = True) -> None:
+        if not batch:
+            return
+        dirty: set[str] = set()
+        for event in batch:
+            service_id = history.event_record(event, node_id=self.identity.node_id if self.identity else "")
+            if service_id is not None:
+                dirty.add(service_id)
+        if resync and self.identity and self.identity.is_manager:
+            if "" in dirty:
+                dirty |= history.swarm_sync()
+            for service_id in dirty - {""}:
+                if not history.service_sync(service_id=service_id):
+                    logger.debug("service %s is gone", service_id)
+        last_ns = max(event.get("timeNano", 0) for event in batch)
+        Watcher.objects.filter(name=self.name).update(last_event_ns=last_ns)
+        self.pending |= dirty
+        self.flush()
+
+    def flush(self) -> None:
+        """Publish the pending hints; keep those Redis did not take."""
+        for service_id in sorted(self.pending):
+            if live.publish_service_changed(service_id=service_id, action="changed"):
+                self.pending.discard(service_id)
+            else:
+                break  # Redis is down: try again at the next tick
+
+    def housekeeping(self) -> None:
+        self.status(Watcher.State.CONNECTED, "")
+        if self.pending:
+            self.flush()
+        if time.monotonic() - self.last_prune > PRUNE_EVERY:
+            self.last_prune = time.monotonic()
+            removed = history.history_prune(older_than=timedelta(days=settings.SWARMDECK_HISTORY_DAYS))
+            if removed:
+                logger.info("pruned %d history rows older than %d days", removed, settings.SWARMDECK_HISTORY_DAYS)
+
+    def status(self, state: str, message: str) -> None:
+        identity = self.identity
+        Watcher.objects.update_or_create(
+            name=self.name,
+            defaults={
+                "state": state,
+                "message": message,
+                "node_id": identity.node_id if identity else "",
+                "hostname": identity.hostname if identity else "",
+                "is_manager": bool(identity and identity.is_manager),
+            },
+        )
