@@ -80,16 +80,14 @@ def task_record(
             if name != "state_at":
                 setattr(task, name, values[name])
         changed = bool(dirty)
-    if _ended(snapshot, down_nodes):
-        cause = end_cause(snapshot, update=update, down_nodes=down_nodes)
-        if task.ended_at is None or task.end_cause != cause:
-            task.ended_at = task.ended_at or snapshot.state_at
-            task.end_cause = cause
-            changed = True
-    if changed and not created:
+    if _ended(snapshot, down_nodes) and not task.end_cause_final:
+        # Classified once, when first seen ended: a later read would judge it against a newer update.
+        task.ended_at = task.ended_at or snapshot.state_at
+        task.end_cause = end_cause(snapshot, update=update, down_nodes=down_nodes)
+        task.end_cause_final = True
+        changed = True
+    if changed:
         task.save()
-    elif created and task.ended_at:
-        task.save(update_fields=["ended_at", "end_cause"])
     _, new_state = TaskTransition.objects.get_or_create(
         task=task,
         state=snapshot.state,

@@ -78,6 +78,8 @@ class Task(models.Model):
     state_at = models.DateTimeField(_("state since"))
     ended_at = models.DateTimeField(_("ended"), null=True, blank=True, db_index=True)
     end_cause = models.CharField(_("cause"), max_length=20, choices=EndCause.choices, blank=True)
+    # A cause read from the API is final; one guessed from a container's die event is not.
+    end_cause_final = models.BooleanField(default=False)
 
     class Meta:
         ordering = ["-created_at"]

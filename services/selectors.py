@@ -18,6 +18,8 @@ from .chart import Chart, restart_chart
 from .models import ServiceEvent, Task, Watcher
 
 RESTART_CAUSES = [str(cause) for cause in Task.RESTART_CAUSES]
+# Tasks Swarm no longer wants running; "ready" (waiting out the restart delay) is still current.
+FINISHED_DESIRED_STATES = ("shutdown", "remove", "complete")
 SORT_KEYS = {
     "name": lambda row: row.service.name.lower(),
     "image": lambda row: row.service.image,
@@ -214,8 +216,8 @@ def service_page(*, service_id: str, chart_range: str = "24h") -> ServicePage:
     last = ended.order_by("-ended_at").first()
     return ServicePage(
         detail=detail,
-        current=[row(task) for task in ordered if task.desired_state == "running"],
-        history=[row(task) for task in ordered if task.desired_state != "running"],
+        current=[row(task) for task in ordered if task.desired_state not in FINISHED_DESIRED_STATES],
+        history=[row(task) for task in ordered if task.desired_state in FINISHED_DESIRED_STATES],
         restarts=list(ended.order_by("-ended_at")[:100]),
         chart=restart_chart(list(ended.values_list("ended_at", "end_cause")), now=now, range_key=chart_range),
         events=list(ServiceEvent.objects.filter(service_id=detail.summary.id)[:50]),

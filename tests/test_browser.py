@@ -41,3 +41,28 @@ def test_scale_form_shows_the_job_reach_succeeded(stack, page, make_service, adm
     expect(page.locator("dd.state")).to_have_attribute("data-state", "succeeded", timeout=60_000)
     page.screenshot(path=ARTIFACTS / "scale-job.png", full_page=True)
     assert running_tasks(service) == 2
+
+
+def test_service_detail_updates_tasks_and_restart_chart_live(stack, page, make_service, admin_login):
+    import docker
+
+    service = make_service(
+        name="browser-crashloop",
+        command=["sh", "-c", "sleep 0.5; exit 3"],
+        restart_policy=docker.types.RestartPolicy(condition="on-failure", delay=1_000_000_000),
+    )
+    browser_login(page, stack.url, admin_login)
+    page.goto(f"{stack.url}/services/{service.id}/?range=1h")
+    expect(page.locator("#service")).to_have_attribute("data-live-state", "connected")
+    page.evaluate("window.__not_reloaded = true")
+    restarts = page.locator("tr.restart")
+    chart = page.locator("figure.chart")
+
+    wait_until(lambda: restarts.count() >= 1, timeout=30, message="no restart appeared without a reload")
+    before = int(chart.get_attribute("data-total"))
+    wait_until(lambda: int(chart.get_attribute("data-total")) >= before + 2, timeout=30, message="chart did not grow")
+    expect(page.locator("figure.chart rect.cause-exit").first).to_be_visible()
+    expect(page.locator("table.tasks tr.task").first).to_be_visible()
+    assert restarts.count() >= 3
+    assert page.evaluate("window.__not_reloaded") is True
+    page.screenshot(path=ARTIFACTS / "service-detail-live.png", full_page=True)

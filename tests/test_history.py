@@ -1,0 +1,161 @@
+"""History from task snapshots and events: causes, idempotency, stubs, pruning, pending hints."""
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from services import history, swarm
+from services.models import ServiceEvent, Task, TaskTransition
+from services.watcher import SwarmWatcher
+
+T0 = datetime(2026, 11, 26, 10, 0, tzinfo=UTC)
+
+
+def snapshot(task_id="t1", state="running", desired="running", error="", exit_code=None, at=T0, node="n1", slot=1):
+    return swarm.TaskSnapshot(
+        id=task_id,
+        service_id="svc",
+        slot=slot,
+        node_id=node,
+        state=state,
+        desired_state=desired,
+        message="",
+        error=error,
+        exit_code=exit_code,
+        container_id="c1",
+        image="img",
+        created_at=T0 - timedelta(seconds=5),
+        state_at=at,
+    )
+
+
+UPDATE = swarm.UpdateStatus("updating", T0 - timedelta(seconds=1), None, "update in progress")
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "update", "down", "cause"),
+    [
+        ({"state": "failed", "error": "task: non-zero exit (15)", "exit_code": 15}, None, set(), "exit"),
+        (
+            {"state": "failed", "error": "task: non-zero exit (137): dockerexec: unhealthy container"},
+            None,
+            set(),
+            "unhealthy",
+        ),
+        ({"state": "rejected", "error": "No such image"}, None, set(), "exit"),
+        ({"state": "orphaned"}, None, set(), "node"),
+        ({"state": "running", "desired": "shutdown"}, None, {"n1"}, "node"),
+        ({"state": "shutdown", "desired": "shutdown", "exit_code": 143}, UPDATE, set(), "update"),
+        ({"state": "shutdown", "desired": "shutdown", "exit_code": 143}, None, set(), "stopped"),
+        ({"state": "complete", "exit_code": 0}, None, set(), "completed"),
+    ],
+)
+def test_end_causes(kwargs, update, down, cause):
+    assert history.end_cause(snapshot(**kwargs), update=update, down_nodes=down) == cause
+
+
+@pytest.mark.django_db
+def test_recording_the_same_tasks_twice_stores_them_once():
+    running = snapshot()
+    failed = snapshot(state="failed", error="task: non-zero exit (15)", exit_code=15, at=T0 + timedelta(seconds=3))
+
+    assert history.task_record(running, service_name="web") is True
+    assert history.task_record(running, service_name="web") is False
+    assert history.task_record(failed, service_name="web") is True
+    assert history.task_record(failed, service_name="web") is False
+
+    task = Task.objects.get()
+    assert (task.state, task.exit_code, task.end_cause, task.ended_at) == ("failed", 15, "exit", failed.state_at)
+    assert list(TaskTransition.objects.values_list("state", flat=True)) == ["running", "failed"]
+
+
+def _event(action, attributes, kind="container", time_nano=1_790_000_000_000_000_000, actor="c1"):
+    return {"Type": kind, "Action": action, "Actor": {"ID": actor, "Attributes": attributes}, "timeNano": time_nano}
+
+
+TASK_ATTRIBUTES = {
+    "com.docker.swarm.service.id": "svc",
+    "com.docker.swarm.service.name": "web",
+    "com.docker.swarm.task.id": "t9",
+    "com.docker.swarm.task.name": "web.3.t9",
+    "com.docker.swarm.node.id": "n1",
+}
+
+
+@pytest.mark.django_db
+def test_the_same_event_read_twice_is_stored_once():
+    event = _event("die", {**TASK_ATTRIBUTES, "exitCode": "15"})
+
+    assert history.event_record(event) == "svc"
+    assert history.event_record(event) == "svc"
+
+    assert ServiceEvent.objects.count() == 1
+    assert Task.objects.count() == 1
+
+
+@pytest.mark.django_db
+def test_a_die_event_records_a_task_swarm_has_already_forgotten():
+    history.event_record(_event("die", {**TASK_ATTRIBUTES, "exitCode": "15"}))
+
+    task = Task.objects.get()
+    assert (task.task_id, task.slot, task.exit_code, task.end_cause) == ("t9", 3, 15, "exit")
+    assert task.ended_at is not None
+
+
+@pytest.mark.django_db
+def test_health_events_mark_the_task_and_an_unhealthy_kill_is_classified():
+    history.event_record(_event("health_status: unhealthy", TASK_ATTRIBUTES, time_nano=1), node_id="node-a")
+    history.event_record(_event("die", {**TASK_ATTRIBUTES, "exitCode": "137"}, time_nano=2))
+
+    task = Task.objects.get()
+    assert (task.health, task.health_node, task.end_cause) == ("unhealthy", "node-a", "unhealthy")
+
+
+@pytest.mark.django_db
+def test_exec_events_of_health_checks_are_ignored():
+    assert history.event_record(_event("exec_start: sh -c true", TASK_ATTRIBUTES)) is None
+    assert not ServiceEvent.objects.exists()
+
+
+@pytest.mark.django_db
+def test_service_events_are_recorded_with_their_attributes():
+    event = _event("update", {"name": "web", "updatestate.new": "updating"}, kind="service", actor="svc")
+
+    assert history.event_record(event) == "svc"
+
+    stored = ServiceEvent.objects.get()
+    assert (stored.kind, stored.service_name, stored.detail) == ("service update", "web", "updatestate.new=updating")
+
+
+@pytest.mark.django_db
+def test_prune_forgets_only_what_is_older_than_the_limit():
+    old = snapshot("old", state="failed", exit_code=1, at=datetime.now(UTC) - timedelta(days=40))
+    new = snapshot("new", state="failed", exit_code=1, at=datetime.now(UTC) - timedelta(days=1))
+    history.task_record(old, service_name="web")
+    history.task_record(new, service_name="web")
+
+    history.history_prune(older_than=timedelta(days=30))
+
+    assert list(Task.objects.values_list("task_id", flat=True)) == ["new"]
+
+
+@pytest.mark.django_db
+def test_hints_redis_did_not_take_are_sent_when_it_returns(monkeypatch):
+    delivered, redis_up = [], False
+
+    def publish(*, service_id, action):
+        if redis_up:
+            delivered.append(service_id)
+        return redis_up
+
+    monkeypatch.setattr("services.live.publish_service_changed", publish)
+    watcher = SwarmWatcher(name="test")
+    watcher.pending = {"svc1", "svc2"}
+
+    watcher.flush()
+    assert watcher.pending == {"svc1", "svc2"}
+
+    redis_up = True
+    watcher.flush()
+    assert watcher.pending == set()
+    assert sorted(delivered) == ["svc1", "svc2"]
