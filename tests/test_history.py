@@ -159,3 +159,29 @@ def test_hints_redis_did_not_take_are_sent_when_it_returns(monkeypatch):
     watcher.flush()
     assert watcher.pending == set()
     assert sorted(delivered) == ["svc1", "svc2"]
+
+
+@pytest.mark.django_db(transaction=True)  # the loop closes stale connections, as a long-lived process must
+def test_an_unreachable_engine_is_retried_with_backoff_and_shown(monkeypatch):
+    from services.models import Watcher
+
+    attempts, waits = [], []
+    watcher = SwarmWatcher(name="test")
+
+    def unreachable():
+        attempts.append(1)
+        if len(attempts) == 3:
+            watcher.stopping.set()
+        raise swarm.EngineUnreachable("connection refused")
+
+    monkeypatch.setattr(swarm, "node_identity", unreachable)
+    monkeypatch.setattr(watcher.stopping, "wait", waits.append)
+    statuses = []
+    real_status = watcher.status
+    monkeypatch.setattr(watcher, "status", lambda state, message: statuses.append(state) or real_status(state, message))
+
+    watcher.run()
+
+    assert waits == [1.0, 2.0]
+    assert statuses[:2] == ["reconnecting", "reconnecting"]
+    assert Watcher.objects.get(name="test").state == "stopped"
