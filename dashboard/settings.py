@@ -199,7 +199,20 @@ CELERY_TASK_TIME_LIMIT = env_int("SWARMDECK_JOB_TIME_LIMIT", 900)
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # A web request must not hang when Redis is down: give up fast and tell the user.
 CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 2, "interval_start": 0, "interval_step": 0.5}
-CELERY_BROKER_TRANSPORT_OPTIONS = {"socket_connect_timeout": 3, "socket_timeout": 5}
+# A message a dead worker held comes back after the visibility timeout; the job then resumes
+# if its heartbeat is older than SWARMDECK_JOB_STALE_SECONDS (a live worker keeps it fresh).
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "socket_connect_timeout": 3,
+    "socket_timeout": 5,
+    "visibility_timeout": env_int("SWARMDECK_JOB_VISIBILITY_TIMEOUT", 120),
+    "unacked_restore_interval": 5,
+    "unacked_restore_throttle": 1,
+}
+CELERY_BEAT_SCHEDULE = {"reap-stale-jobs": {"task": "services.tasks.reap_stale_jobs_task", "schedule": 30.0}}
+SWARMDECK_JOB_STALE_SECONDS = env_int("SWARMDECK_JOB_STALE_SECONDS", 30)
+SWARMDECK_JOB_REAP_SECONDS = env_int("SWARMDECK_JOB_REAP_SECONDS", 600)
+SWARMDECK_JOB_CONFLICT_RETRIES = env_int("SWARMDECK_JOB_CONFLICT_RETRIES", 3)
+SWARMDECK_ROLLOUT_TIMEOUT = env_int("SWARMDECK_ROLLOUT_TIMEOUT", 600)
 
 # The Docker engine (a Swarm manager). Unset means the local socket.
 DOCKER_HOST = env_str("DOCKER_HOST", "unix:///var/run/docker.sock")

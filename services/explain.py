@@ -249,29 +249,27 @@ def describe_update_config(config: dict | None, *, rollback: bool = False) -> st
     else:
         sentences.append(_("Stops the old task before starting the new one."))
     # Swarm acts when the share of failed tasks goes above the ratio, so 0% means any failure.
-    percent = f"{ratio * 100:g}"
+    percent = f"{ratio * 100:g}%"
     if action == "continue":
         sentences.append(
             _("Failed tasks do not stop the rollback.") if rollback else _("Failed tasks do not stop the update.")
         )
     elif action == "rollback" and not rollback:
         sentences.append(
-            _("If more than {ratio}% of the new tasks fail, Swarm rolls back to the previous spec.").format(
+            _("If more than {ratio} of the new tasks fail, Swarm rolls back to the previous spec.").format(
                 ratio=percent
             )
         )
     elif rollback:
         # "rollback" is not a valid action for a rollback; Docker rejects it, so pause is what remains.
         sentences.append(
-            _("If more than {ratio}% of the new tasks fail, the rollback pauses until someone acts.").format(
+            _("If more than {ratio} of the new tasks fail, the rollback pauses until someone acts.").format(
                 ratio=percent
             )
         )
     else:
         sentences.append(
-            _("If more than {ratio}% of the new tasks fail, the update pauses until someone acts.").format(
-                ratio=percent
-            )
+            _("If more than {ratio} of the new tasks fail, the update pauses until someone acts.").format(ratio=percent)
         )
     return " ".join(sentences)
 

@@ -1,39 +1,99 @@
-"""Jobs: every change the panel makes to the swarm, requested here and run by a Celery worker."""
+"""Jobs: every change the panel makes to the swarm, requested here and run by a Celery worker.
+
+A job is claimed with a conditional update (queued, or running with a stale heartbeat after a
+worker died), so a redelivered message never runs it twice at once; each runner checks the
+engine's state before acting, so a resumed job never applies its change twice. After the API
+call the job follows the rollout until Swarm reports it completed, paused or rolled back.
+"""
 
 from __future__ import annotations
 
+import copy
 import logging
 import time
+from datetime import timedelta
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import F, Q
+from django.db.models.functions import Coalesce
 from django.utils import timezone
-from django.utils.translation import gettext as _
 
-from . import live, swarm
+from . import live, specs, swarm
 from .models import Job
 
 logger = logging.getLogger(__name__)
 
-CONVERGE_TIMEOUT = 120  # seconds a job waits for the tasks to reach the requested count
-CONVERGE_POLL = 0.5
+MAX_ATTEMPTS = 3
+POLL = 0.5  # seconds between two looks at the rollout
+SETTLE = 3.0  # seconds a change without rolling update may take to show up as converged
+# Seconds the tasks may stay short of the desired count once Swarm considers the rollout done
+# (tasks failing, no node with room...) before the job fails with their error.
+CONVERGE_GRACE = 30.0
 
 
-class JobFailed(Exception):
-    """The job could not reach its goal; the message says why, in the user's words."""
+class JobOutcome(Exception):
+    """The job ended other than succeeded: a state, an error code and its parameters."""
+
+    def __init__(self, state: str, code: str, detail: str = "", **params) -> None:
+        super().__init__(code)
+        self.state, self.code, self.detail, self.params = state, code, detail, params
 
 
-def job_scale_request(*, service: swarm.ServiceSummary, replicas: int, user=None) -> Job:
-    """Persist a scale job and hand it to the worker once the row is committed."""
+# --- requesting -------------------------------------------------------------------------------
+
+
+def job_request(*, kind: str, service_name: str, service_id: str = "", params: dict | None = None, user=None) -> Job:
+    """Persist a job and hand it to the worker once the row is committed."""
+    user = user if user is not None and user.is_authenticated else None
     job = Job.objects.create(
-        kind=Job.Kind.SCALE,
-        service_id=service.id,
-        service_name=service.name,
-        params={"replicas": replicas},
-        requested_by=user if user and user.is_authenticated else None,
+        kind=kind,
+        service_id=service_id,
+        service_name=service_name,
+        params=params or {},
+        requested_by=user,
+        steps=[_step("queued", user=user.get_username() if user else "-")],
     )
     transaction.on_commit(lambda: _enqueue(job.id))
     return job
+
+
+def job_scale_request(*, service: swarm.ServiceSummary, replicas: int, user=None) -> Job:
+    return job_request(
+        kind=Job.Kind.SCALE, service_id=service.id, service_name=service.name, params={"replicas": replicas}, user=user
+    )
+
+
+def job_create_request(*, values: dict, user=None) -> Job:
+    return job_request(kind=Job.Kind.CREATE, service_name=values["name"], params={"values": values}, user=user)
+
+
+def job_update_request(*, service: swarm.ServiceSummary, groups: dict, user=None) -> Job:
+    return job_request(
+        kind=Job.Kind.UPDATE, service_id=service.id, service_name=service.name, params={"groups": groups}, user=user
+    )
+
+
+def job_redeploy_request(*, service: swarm.ServiceSummary, force_update: int, user=None) -> Job:
+    return job_request(
+        kind=Job.Kind.REDEPLOY,
+        service_id=service.id,
+        service_name=service.name,
+        params={"force_update": force_update},
+        user=user,
+    )
+
+
+def job_rollback_request(*, service: swarm.ServiceSummary, user=None) -> Job:
+    # The version the user looked at: the rollback is sent only from there, never twice.
+    params = {"from_version": service.version}
+    return job_request(
+        kind=Job.Kind.ROLLBACK, service_id=service.id, service_name=service.name, params=params, user=user
+    )
+
+
+def job_remove_request(*, service: swarm.ServiceSummary, user=None) -> Job:
+    return job_request(kind=Job.Kind.REMOVE, service_id=service.id, service_name=service.name, user=user)
 
 
 def _enqueue(job_id: int) -> None:
@@ -43,61 +103,268 @@ def _enqueue(job_id: int) -> None:
         run_job_task.apply_async((job_id,), retry=True, retry_policy=settings.CELERY_TASK_PUBLISH_RETRY_POLICY)
     except Exception as exc:  # kombu/redis raise several types; all mean "not queued"
         logger.warning("could not enqueue job %s: %s", job_id, exc)
-        _finish(
-            job_id,
-            Job.State.FAILED,
-            error=_("The job queue (Redis) cannot be reached, so the job was not started: {reason}").format(reason=exc),
+        _finish(job_id, Job.State.FAILED, code="queue_down", detail=str(exc))
+
+
+# --- running ----------------------------------------------------------------------------------
+
+
+def job_claim(*, job_id: int) -> Job | None:
+    """Take the job if it is queued, or running on a worker that stopped answering."""
+    now = timezone.now()
+    stale = now - timedelta(seconds=settings.SWARMDECK_JOB_STALE_SECONDS)
+    claimed = (
+        Job.objects.filter(id=job_id)
+        .filter(Q(state=Job.State.QUEUED) | Q(state=Job.State.RUNNING, heartbeat_at__lt=stale))
+        .update(
+            state=Job.State.RUNNING,
+            heartbeat_at=now,
+            started_at=Coalesce(F("started_at"), now),
+            attempts=F("attempts") + 1,
         )
+    )
+    if not claimed:
+        return None
+    job = Job.objects.get(id=job_id)
+    if job.attempts > MAX_ATTEMPTS:
+        _finish(job_id, Job.State.FAILED, code="too_many_attempts", attempts=MAX_ATTEMPTS)
+        return None
+    _log(job, "claimed" if job.attempts == 1 else "resumed", attempt=job.attempts)
+    return job
 
 
 def job_run(*, job_id: int) -> None:
-    """Run one job. Safe to call twice: only the caller that claims a queued row acts."""
-    claimed = Job.objects.filter(id=job_id, state=Job.State.QUEUED).update(
-        state=Job.State.RUNNING, started_at=timezone.now(), heartbeat_at=timezone.now()
-    )
-    if not claimed:
-        logger.info("job %s is not queued any more; nothing to do", job_id)
+    """Run one job; safe to call for a job another worker runs or has finished (it returns)."""
+    job = job_claim(job_id=job_id)
+    if job is None:
+        logger.info("job %s is not mine to run", job_id)
         return
-    job = Job.objects.get(id=job_id)
-    Job.objects.filter(id=job_id).update(attempts=job.attempts + 1)
-    live.publish_job_changed(job_id=job_id, state=Job.State.RUNNING)
     try:
-        message = _RUNNERS[job.kind](job)
+        _RUNNERS[job.kind](job)
+    except JobOutcome as outcome:
+        _finish(job.id, outcome.state, code=outcome.code, detail=outcome.detail, **outcome.params)
     except swarm.SwarmError as exc:
-        _finish(job_id, Job.State.FAILED, error=exc.describe())
-    except JobFailed as exc:
-        _finish(job_id, Job.State.FAILED, error=str(exc))
+        _finish(job.id, Job.State.FAILED, code=_error_code(exc), detail=exc.detail or exc.message)
     except Exception as exc:
-        logger.exception("job %s crashed", job_id)
-        _finish(job_id, Job.State.FAILED, error=_("Unexpected error: {error}").format(error=exc))
+        logger.exception("job %s crashed", job.id)
+        _finish(job.id, Job.State.FAILED, code="crashed", detail=repr(exc))
     else:
-        _finish(job_id, Job.State.SUCCEEDED, message=message)
+        _log(job, "succeeded")
+        _finish(job.id, Job.State.SUCCEEDED)
 
 
-def _finish(job_id: int, state: str, *, message: str = "", error: str = "") -> None:
-    Job.objects.filter(id=job_id).update(state=state, message=message, error=error, finished_at=timezone.now())
+def job_reap_stale() -> int:
+    """Fail running jobs whose worker stopped and that no worker resumed."""
+    limit = settings.SWARMDECK_JOB_REAP_SECONDS
+    cutoff = timezone.now() - timedelta(seconds=limit)
+    reaped = 0
+    for job_id in Job.objects.filter(state=Job.State.RUNNING, heartbeat_at__lt=cutoff).values_list("id", flat=True):
+        stopped = Job.objects.filter(id=job_id, state=Job.State.RUNNING, heartbeat_at__lt=cutoff).update(
+            state=Job.State.FAILED, error_code="stale", error="", finished_at=timezone.now()
+        )
+        if stopped:
+            Job.objects.filter(id=job_id).update(steps=_with_step(job_id, "stale", seconds=limit))
+            live.publish_job_changed(job_id=job_id, state=Job.State.FAILED)
+            reaped += 1
+    return reaped
+
+
+def _error_code(exc: swarm.SwarmError) -> str:
+    return {
+        swarm.EngineUnreachable: "unreachable",
+        swarm.NotSwarmManager: "not_manager",
+        swarm.ServiceNotFound: "not_found",
+        swarm.SwarmConflict: "conflict",
+        swarm.NoPreviousSpec: "no_previous",
+        swarm.NotScalable: "not_scalable",
+    }.get(type(exc), "engine")
+
+
+def _step(code: str, **params) -> dict:
+    return {"at": timezone.now().isoformat(), "code": code, "params": params}
+
+
+def _with_step(job_id: int, code: str, **params) -> list:
+    steps = Job.objects.filter(id=job_id).values_list("steps", flat=True).get()
+    return [*steps, _step(code, **params)]
+
+
+def _log(job: Job, code: str, **params) -> None:
+    job.steps = _with_step(job.id, code, **params)
+    Job.objects.filter(id=job.id).update(steps=job.steps, heartbeat_at=timezone.now())
+    _publish(job)
+
+
+def _publish(job: Job) -> None:
+    live.publish_job_changed(job_id=job.id, state=job.state)
+    if job.service_id:
+        live.publish_service_changed(service_id=job.service_id, action="job")
+
+
+def _finish(job_id: int, state: str, *, code: str = "", detail: str = "", **params) -> None:
+    updates = {"state": state, "finished_at": timezone.now()}
+    if code:
+        updates.update(error_code=code, error=detail, steps=_with_step(job_id, f"error:{code}", **params))
+    Job.objects.filter(id=job_id).update(**updates)
     live.publish_job_changed(job_id=job_id, state=state)
 
 
-def _heartbeat(job_id: int) -> None:
-    Job.objects.filter(id=job_id).update(heartbeat_at=timezone.now())
+# --- the runners: act once, then follow the rollout -------------------------------------------
 
 
-def _run_scale(job: Job) -> str:
+def _run_create(job: Job) -> None:
+    values = job.params["values"]
+    existing = swarm.service_find(name=values["name"])
+    if existing and existing.labels.get("swarmdeck.job") == str(job.id):
+        service_id = existing.id
+        _log(job, "adopted", name=values["name"])
+    else:
+        # A name taken by another service is refused by the engine, in its own words.
+        service_id = swarm.service_create(spec=specs.spec_create(name=values["name"], values=values, job_id=job.id))
+        _log(job, "created", name=values["name"])
+    Job.objects.filter(id=job.id).update(service_id=service_id)
+    job.service_id = service_id
+    _follow(job, expect_update=False)
+
+
+def _run_update(job: Job) -> None:
+    groups = job.params["groups"]
+    changed = _update(job, lambda spec: specs.spec_apply(spec, groups))
+    _log(job, "updated" if changed else "unchanged")
+    _follow(job, expect_update=changed)
+
+
+def _run_scale(job: Job) -> None:
     replicas = int(job.params["replicas"])
-    service = swarm.service_scale(service_id=job.service_id, replicas=replicas)
-    deadline = time.monotonic() + CONVERGE_TIMEOUT
-    while service.tasks_running != replicas:
-        if time.monotonic() > deadline:
-            raise JobFailed(
-                _("{running} of {replicas} tasks running after {seconds} seconds.").format(
-                    running=service.tasks_running, replicas=replicas, seconds=CONVERGE_TIMEOUT
-                )
+    swarm.service_scale(service_id=job.service_id, replicas=replicas)
+    _log(job, "scaled", replicas=replicas)
+    _follow(job, expect_update=False)
+
+
+def _run_redeploy(job: Job) -> None:
+    target = int(job.params["force_update"])
+
+    def force(spec: dict) -> dict:
+        template = spec.setdefault("TaskTemplate", {})
+        # Idempotent: a resumed job finds the counter already at its target and sends nothing.
+        template["ForceUpdate"] = max(template.get("ForceUpdate", 0), target)
+        return spec
+
+    changed = _update(job, force)
+    _log(job, "redeployed" if changed else "unchanged")
+    _follow(job, expect_update=changed)
+
+
+def _run_rollback(job: Job) -> None:
+    sent = swarm.service_rollback(service_id=job.service_id, from_version=job.params["from_version"])
+    _log(job, "rollback_sent" if sent else "rollback_already")
+    _follow(job, expect_update=True)
+
+
+def _run_remove(job: Job) -> None:
+    try:
+        swarm.service_remove(service_id=job.service_id)
+    except swarm.ServiceNotFound:
+        if job.attempts == 1:
+            raise
+        # An earlier attempt removed it before its worker stopped.
+    _log(job, "removed")
+
+
+def _update(job: Job, change) -> bool:
+    tries = []
+
+    def counted(spec: dict) -> dict:
+        tries.append(1)
+        if len(tries) > 1:
+            _log(job, "conflict_retry", attempt=len(tries))
+        return change(copy.deepcopy(spec))
+
+    return swarm.service_update(
+        service_id=job.service_id, change=counted, retries=settings.SWARMDECK_JOB_CONFLICT_RETRIES
+    )
+
+
+def _follow(job: Job, *, expect_update: bool) -> None:
+    """Watch the rollout until Swarm says how it ended (or the timeout)."""
+    timeout = settings.SWARMDECK_ROLLOUT_TIMEOUT
+    begun = time.monotonic()
+    started_at = Job.objects.values_list("started_at", flat=True).get(id=job.id) - timedelta(seconds=1)
+    last = (None, None, None)
+    short_since = None
+    while True:
+        detail = swarm.service_detail(service_id=job.service_id)
+        update = detail.update_status
+        fresh = update if update and update.started_at and update.started_at >= started_at else None
+        summary = detail.summary
+        if fresh and fresh.state in ("updating", "rollback_started", "paused", "rollback_paused"):
+            tasks = swarm.task_list(service_id=summary.id, desired_running=True)
+            done = sum(1 for t in tasks if t.state == "running" and t.created_at >= fresh.started_at)
+        else:
+            done = summary.tasks_running
+        state = fresh.state if fresh else ""
+        if (state, done, summary.tasks_desired) != last:
+            last = (state, done, summary.tasks_desired)
+            Job.objects.filter(id=job.id).update(
+                progress_done=min(done, summary.tasks_desired), progress_total=summary.tasks_desired, update_state=state
             )
-        time.sleep(CONVERGE_POLL)
-        _heartbeat(job.id)
-        service = swarm.service_get(service_id=job.service_id)
-    return _("{name} runs {replicas} tasks.").format(name=service.name, replicas=replicas)
+            if state:
+                _log(job, "update_state", state=state)
+            _log(job, "progress", done=min(done, summary.tasks_desired), total=summary.tasks_desired)
+        else:
+            Job.objects.filter(id=job.id).update(heartbeat_at=timezone.now())
+        if _ended(job, fresh, summary, expect_update, time.monotonic() - begun):
+            _log(job, "converged", running=summary.tasks_running, desired=summary.tasks_desired)
+            return
+        if (fresh is None or fresh.state == "completed") and summary.tasks_running < summary.tasks_desired:
+            short_since = short_since or time.monotonic()
+            if time.monotonic() - short_since > CONVERGE_GRACE:
+                raise JobOutcome(
+                    Job.State.FAILED,
+                    "not_converged",
+                    detail=_task_trouble(summary.id),
+                    running=summary.tasks_running,
+                    desired=summary.tasks_desired,
+                    seconds=int(CONVERGE_GRACE),
+                )
+        else:
+            short_since = None
+        if time.monotonic() - begun > timeout:
+            raise JobOutcome(Job.State.FAILED, "timeout", seconds=timeout)
+        time.sleep(POLL)
 
 
-_RUNNERS = {Job.Kind.SCALE: _run_scale}
+def _task_trouble(service_id: str) -> str:
+    """The latest error or status message among the service's tasks, in the engine's words."""
+    tasks = sorted(swarm.task_list(service_id=service_id), key=lambda t: t.state_at, reverse=True)
+    return next((t.error or t.message for t in tasks if t.error), tasks[0].message if tasks else "")
+
+
+def _ended(job: Job, update: swarm.UpdateStatus | None, summary: swarm.ServiceSummary, expect_update, waited) -> bool:
+    """True when the rollout succeeded; raises JobOutcome when it ended otherwise."""
+    converged = summary.tasks_running == summary.tasks_desired
+    if update is not None:
+        message = update.message
+        if update.state == "completed":
+            return converged
+        if update.state == "paused":
+            raise JobOutcome(Job.State.PAUSED, "paused", detail=message, message=message)
+        if update.state == "rollback_paused":
+            raise JobOutcome(Job.State.PAUSED, "rollback_paused", detail=message, message=message)
+        if update.state == "rollback_completed":
+            if job.kind == Job.Kind.ROLLBACK:
+                return converged
+            raise JobOutcome(Job.State.ROLLED_BACK, "rolled_back", detail=message, message=message)
+        return False
+    # No rolling update (create, scale, or a change that replaces no task): converged is done.
+    return converged and (not expect_update or waited > SETTLE)
+
+
+_RUNNERS = {
+    Job.Kind.CREATE: _run_create,
+    Job.Kind.UPDATE: _run_update,
+    Job.Kind.SCALE: _run_scale,
+    Job.Kind.REDEPLOY: _run_redeploy,
+    Job.Kind.ROLLBACK: _run_rollback,
+    Job.Kind.REMOVE: _run_remove,
+}

@@ -15,7 +15,7 @@ from django.utils import timezone
 
 from . import explain, swarm
 from .chart import Chart, restart_chart
-from .models import ServiceEvent, Task, Watcher
+from .models import Job, ServiceEvent, Task, Watcher
 
 RESTART_CAUSES = [str(cause) for cause in Task.RESTART_CAUSES]
 # Tasks Swarm no longer wants running; "ready" (waiting out the restart delay) is still current.
@@ -158,6 +158,7 @@ class ServicePage:
     previous_env: list[tuple[str, str]]
     outlook: str
     health_nodes: list[str]
+    jobs: list[Job] = field(default_factory=list)
 
     @property
     def spec(self) -> dict:
@@ -236,6 +237,7 @@ def service_page(*, service_id: str, chart_range: str = "24h") -> ServicePage:
         if last
         else "",
         health_nodes=sorted({nodes.get(n, n[:12]) for n in stored_health_nodes(stored.values())}),
+        jobs=list(Job.objects.filter(service_id=detail.summary.id)[:5]),
     )
 
 

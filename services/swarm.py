@@ -99,12 +99,20 @@ class NotScalable(SwarmError):
         return _("Only replicated services can be scaled; a global service runs one task per node.")
 
 
+class NoPreviousSpec(SwarmError):
+    @property
+    def message(self) -> str:
+        return _("The service has no previous spec to roll back to.")
+
+
 class SwarmConflict(SwarmError):
     """The service changed between our read and our write ("update out of sequence")."""
 
     @property
     def message(self) -> str:
-        return _("The service was changed by someone else at the same time.")
+        return _(
+            "The service kept changing under this job (update out of sequence); it gave up to keep both changes safe."
+        )
 
 
 @dataclass(frozen=True)
@@ -417,6 +425,70 @@ def service_scale(*, service_id: str, replicas: int) -> ServiceSummary:
             spec["Mode"]["Replicated"]["Replicas"] = replicas
             _update_spec(client, raw["ID"], raw["Version"]["Index"], spec)
     return service_get(service_id=raw["ID"])
+
+
+def service_create(*, spec: dict) -> str:
+    """Create a service from a full ServiceSpec; return its id."""
+    with _engine_errors():
+        client = _client()
+        response = client._post_json(client._url("/services/create"), data=spec)
+        return client._result(response, json=True)["ID"]
+
+
+def service_find(*, name: str) -> ServiceSummary | None:
+    with _engine_errors():
+        raw = _client().services(filters={"name": name}, status=True)
+    matches = [item for item in raw if item["Spec"]["Name"] == name]
+    return _summary(matches[0]) if matches else None
+
+
+def service_update(*, service_id: str, change, retries: int = 3) -> bool:
+    """Write change(current spec) with the version it was read at; False when nothing changed.
+
+    On "update out of sequence" (someone changed the service in between) the spec is read again
+    and the change applied to it again, up to `retries` times; then SwarmConflict.
+    """
+    for attempt in range(retries + 1):
+        with _engine_errors():
+            client = _client()
+            raw = client.inspect_service(service_id)
+        spec = change(raw["Spec"])
+        if spec == raw["Spec"]:
+            return False
+        try:
+            with _engine_errors():
+                _update_spec(client, raw["ID"], raw["Version"]["Index"], spec)
+        except SwarmConflict:
+            if attempt == retries:
+                raise
+            continue
+        return True
+    return False  # unreachable: the loop returns or raises
+
+
+def service_rollback(*, service_id: str, from_version: int) -> bool:
+    """Roll back to the previous spec, once: False when the service moved past `from_version`."""
+    with _engine_errors():
+        client = _client()
+        raw = client.inspect_service(service_id)
+        if raw["Version"]["Index"] != from_version:
+            return False
+        if not raw.get("PreviousSpec"):
+            raise NoPreviousSpec()
+        url = client._url("/services/{0}/update", raw["ID"])
+        params = {"version": from_version, "rollback": "previous"}
+        client._result(client._post_json(url, data=raw["Spec"], params=params), json=True)
+    return True
+
+
+def service_version(*, service_id: str) -> int:
+    with _engine_errors():
+        return _client().inspect_service(service_id)["Version"]["Index"]
+
+
+def service_remove(*, service_id: str) -> None:
+    with _engine_errors():
+        _client().remove_service(service_id)
 
 
 def _update_spec(client: docker.APIClient, service_id: str, version: int, spec: dict) -> None:

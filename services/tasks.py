@@ -1,3 +1,5 @@
+"""Celery entry points: thin, JSON arguments only (ids), the work is in services.jobs."""
+
 from celery import shared_task
 
 
@@ -6,3 +8,10 @@ def run_job_task(job_id: int) -> None:
     from .jobs import job_run
 
     job_run(job_id=job_id)
+
+
+@shared_task
+def reap_stale_jobs_task() -> int:
+    from .jobs import job_reap_stale
+
+    return job_reap_stale()

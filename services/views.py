@@ -1,12 +1,9 @@
-from django.contrib import messages
 from django.http import Http404
-from django.shortcuts import get_object_or_404, redirect, render
-from django.views.decorators.http import require_GET, require_POST
+from django.shortcuts import render
+from django.views.decorators.http import require_GET
 
-from . import jobs, selectors, swarm
+from . import selectors, swarm
 from .chart import RANGES
-from .forms import ScaleForm
-from .models import Job
 
 
 def _is_partial(request) -> bool:
@@ -57,29 +54,3 @@ def service_detail(request, service_id: str):
 def node_list(request):
     rows, error = _engine_call(selectors.node_rows)
     return _render(request, "nodes", {"rows": rows or [], "error": error})
-
-
-@require_POST
-def service_scale(request, service_id: str):
-    form = ScaleForm(request.POST)
-    if not form.is_valid():
-        for error in form.errors["replicas"]:
-            messages.error(request, error)
-        return redirect("services:list")
-    try:
-        service = swarm.service_get(service_id=service_id)
-    except swarm.SwarmError as exc:
-        messages.error(request, exc.message)
-        return redirect("services:list")
-    if service.mode != "replicated":
-        messages.error(request, swarm.NotScalable().message)
-        return redirect("services:list")
-    job = jobs.job_scale_request(service=service, replicas=form.cleaned_data["replicas"], user=request.user)
-    return redirect("services:job", job_id=job.id)
-
-
-@require_GET
-def job_detail(request, job_id: int):
-    job = get_object_or_404(Job, id=job_id)
-    template = "jobs/_job.html" if _is_partial(request) else "jobs/detail.html"
-    return render(request, template, {"job": job})

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -37,14 +38,18 @@ CHROMIUM_ARGS = [
 ]
 
 
-def wait_until(predicate: Callable[[], object], timeout: float = 30, interval: float = 0.2, message: str = ""):
-    """Poll until predicate() is truthy; return its value or fail with message."""
+def wait_until(
+    predicate: Callable[[], object], timeout: float = 30, interval: float = 0.2, message: str = "", fail: bool = True
+):
+    """Poll until predicate() is truthy; return its value, or fail with message (None if not fail)."""
     deadline = time.monotonic() + timeout
     while True:
         value = predicate()
         if value:
             return value
         if time.monotonic() > deadline:
+            if not fail:
+                return None
             pytest.fail(message or f"condition not met within {timeout}s")
         time.sleep(interval)
 
@@ -148,9 +153,12 @@ class Stack:
     def log(self, name: str) -> str:
         return _log_path(name).read_text(errors="replace")
 
-    def stop(self, name: str, sig: int = 15) -> None:
+    def stop(self, name: str, sig: int = signal.SIGTERM) -> None:
         process = self.processes.pop(name)
-        process.send_signal(sig)
+        if sig == signal.SIGKILL:
+            os.killpg(process.pid, sig)  # the worker's pool processes die with it
+        else:
+            process.send_signal(sig)
         process.wait(20)
 
 
@@ -177,7 +185,10 @@ def _spawn(name: str, env: dict, url: str) -> subprocess.Popen:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_bytes(b"")
     log = open(path, "ab")  # noqa: SIM115 - lives as long as the process
-    return subprocess.Popen(_command(name, url), cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+    # A session of its own, so a test can kill the process with all its children (the worker's pool).
+    return subprocess.Popen(
+        _command(name, url), cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+    )
 
 
 @pytest.fixture(scope="session")
@@ -187,7 +198,14 @@ def stack(django_db_setup, django_db_blocker, docker_host, redis_server) -> Iter
 
     with django_db_blocker.unblock():
         db = connection.settings_dict
-    env = dict(os.environ, DJANGO_SETTINGS_MODULE="tests.settings", PYTHONUNBUFFERED="1")
+    env = dict(
+        os.environ,
+        DJANGO_SETTINGS_MODULE="tests.settings",
+        PYTHONUNBUFFERED="1",
+        # Short enough that the test of a killed worker sees its job redelivered and resumed.
+        SWARMDECK_JOB_VISIBILITY_TIMEOUT="8",
+        SWARMDECK_JOB_STALE_SECONDS="4",
+    )
     if db["ENGINE"].endswith("sqlite3"):
         env["SWARMDECK_SQLITE_PATH"] = str(db["NAME"])
     else:

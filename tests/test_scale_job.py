@@ -92,16 +92,17 @@ def test_unreachable_queue_fails_the_job_with_a_reason(
         panel_client.post(reverse("services:scale", args=["svc1"]), {"replicas": "3"})
 
     job = Job.objects.get()
-    assert 'data-state="failed"' in panel_client.get(reverse("services:job", args=[job.id])).content.decode()
-    assert job.state == Job.State.FAILED
-    assert "Redis" in job.error
+    page = panel_client.get(reverse("services:job", args=[job.id])).content.decode()
+    assert 'data-state="failed"' in page
+    assert "The job queue (Redis) cannot be reached" in page
+    assert (job.state, job.error_code) == (Job.State.FAILED, "queue_down")
     assert "Connection refused" in job.error
 
 
 @pytest.mark.django_db
 def test_a_job_runs_once_even_when_delivered_twice(monkeypatch, memory_channel_layer):
     calls = []
-    monkeypatch.setitem(jobs._RUNNERS, Job.Kind.SCALE, lambda job: calls.append(job.id) or "done")
+    monkeypatch.setitem(jobs._RUNNERS, Job.Kind.SCALE, lambda job: calls.append(job.id))
     job = Job.objects.create(kind=Job.Kind.SCALE, service_id="s", service_name="s", params={"replicas": 1})
 
     jobs.job_run(job_id=job.id)
@@ -109,11 +110,12 @@ def test_a_job_runs_once_even_when_delivered_twice(monkeypatch, memory_channel_l
 
     job.refresh_from_db()
     assert calls == [job.id]
-    assert (job.state, job.attempts, job.message) == ("succeeded", 1, "done")
+    assert (job.state, job.attempts) == ("succeeded", 1)
+    assert [step["code"] for step in job.steps] == ["claimed", "succeeded"]
 
 
 @pytest.mark.django_db
-def test_engine_errors_end_the_job_failed_with_the_engine_words(monkeypatch, memory_channel_layer):
+def test_engine_errors_end_the_job_failed_with_the_engine_words(monkeypatch, memory_channel_layer, panel_client):
     def missing(job):
         raise swarm.ServiceNotFound("service svc1 not found")
 
@@ -123,24 +125,27 @@ def test_engine_errors_end_the_job_failed_with_the_engine_words(monkeypatch, mem
     jobs.job_run(job_id=job.id)
 
     job.refresh_from_db()
-    assert job.state == "failed"
-    assert "does not exist" in job.error
-    assert "service svc1 not found" in job.error
+    assert (job.state, job.error_code, job.error) == ("failed", "not_found", "service svc1 not found")
+    page = panel_client.get(reverse("services:job", args=[job.id])).content.decode()
+    assert "The service does not exist (any more)." in page
+    assert "service svc1 not found" in page
 
 
 @pytest.mark.django_db
 def test_job_page_shows_state_and_result(panel_client):
+    steps = [{"at": "2026-11-26T10:00:00+00:00", "code": "scaled", "params": {"replicas": 4}}]
     job = Job.objects.create(
-        kind=Job.Kind.SCALE, service_id="s", service_name="web", params={"replicas": 4}, state="succeeded"
+        kind=Job.Kind.SCALE, service_id="s", service_name="web", params={"replicas": 4}, state="succeeded", steps=steps
     )
-    job.message = "web runs 4 tasks."
+    job.progress_done = job.progress_total = 4
     job.save()
 
     response = panel_client.get(reverse("services:job", args=[job.id]))
 
     html = response.content.decode()
     assert 'data-state="succeeded"' in html
-    assert "web runs 4 tasks." in html
+    assert "Replicas set to 4." in html
+    assert 'value="100"' in html
     assert f'data-live-ws="/ws/jobs/{job.id}/"' in html
 
 
