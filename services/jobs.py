@@ -310,11 +310,12 @@ def _follow(job: Job, *, expect_update: bool) -> None:
             )
             if state:
                 _log(job, "update_state", state=state)
-            _log(job, "progress", done=min(done, summary.tasks_desired), total=summary.tasks_desired)
+                _log(job, "progress", done=min(done, summary.tasks_desired), total=summary.tasks_desired)
+            else:
+                _log(job, "converged", running=summary.tasks_running, desired=summary.tasks_desired)
         else:
             Job.objects.filter(id=job.id).update(heartbeat_at=timezone.now())
         if _ended(job, fresh, summary, expect_update, time.monotonic() - begun):
-            _log(job, "converged", running=summary.tasks_running, desired=summary.tasks_desired)
             return
         if (fresh is None or fresh.state == "completed") and summary.tasks_running < summary.tasks_desired:
             short_since = short_since or time.monotonic()

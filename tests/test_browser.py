@@ -5,6 +5,8 @@ import re
 import pytest
 from playwright.sync_api import expect
 
+from services.models import Job
+
 from .conftest import ARTIFACTS, browser_login, running_tasks, wait_until
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
@@ -66,3 +68,45 @@ def test_service_detail_updates_tasks_and_restart_chart_live(stack, page, make_s
     assert restarts.count() >= 3
     assert page.evaluate("window.__not_reloaded") is True
     page.screenshot(path=ARTIFACTS / "service-detail-live.png", full_page=True)
+
+
+def test_create_a_service_from_the_form_and_watch_the_job_succeed(stack, page, admin_login, docker_client):
+    browser_login(page, stack.url, admin_login)
+    page.goto(f"{stack.url}/services/")
+    page.click("a.button.primary")
+    try:
+        page.fill("#id_name", "browser-made")
+        page.fill("#id_image", "swarmdeck-test/busybox:1")
+        page.fill("#id_replicas", "2")
+        page.fill("#id_args", "sleep 100000")
+        page.fill("#id_labels", "swarmdeck.test=1")
+        page.fill("#id_health_cmd", "true")
+        page.fill("#id_health_interval", "1s")
+        page.select_option("#id_restart_condition", "on-failure")
+        page.screenshot(path=ARTIFACTS / "create-form.png", full_page=True)
+        page.click("#submit-service")
+
+        expect(page).to_have_url(re.compile(r"/jobs/\d+/$"))
+        expect(page.locator("#job")).to_have_attribute("data-live-state", "connected")
+        expect(page.locator("dd.state")).to_have_attribute("data-state", "succeeded", timeout=90_000)
+        expect(page.locator("progress").first).to_have_attribute("value", "100")
+        page.screenshot(path=ARTIFACTS / "create-job-succeeded.png", full_page=True)
+        spec = docker_client.services.get("browser-made").attrs["Spec"]
+        assert spec["Mode"]["Replicated"]["Replicas"] == 2
+        assert spec["TaskTemplate"]["RestartPolicy"]["Condition"] == "on-failure"
+    finally:
+        for service in docker_client.services.list(filters={"name": "browser-made"}):
+            service.remove()
+
+
+def test_a_bad_form_shows_the_errors_and_creates_nothing(stack, page, admin_login):
+    browser_login(page, stack.url, admin_login)
+    page.goto(f"{stack.url}/services/new/")
+    page.fill("#id_name", "has spaces")
+    page.fill("#id_image", "swarmdeck-test/busybox:1")
+    page.fill("#id_replicas", "-1")
+    page.click("#submit-service")
+
+    expect(page.locator(".message.error")).to_be_visible()
+    expect(page.locator(".field.invalid")).to_have_count(2)
+    assert not Job.objects.exists()

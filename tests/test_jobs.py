@@ -1,0 +1,151 @@
+"""Job bookkeeping without an engine: claiming, resuming, reaping, pages and filters."""
+
+from datetime import timedelta
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from services import jobs, swarm
+from services.models import Job
+
+
+def _job(**fields) -> Job:
+    defaults = {"kind": Job.Kind.SCALE, "service_id": "s", "service_name": "web", "params": {"replicas": 1}}
+    return Job.objects.create(**{**defaults, **fields})
+
+
+@pytest.fixture
+def quiet(memory_channel_layer):
+    """Publishing goes to the in-memory layer."""
+
+
+@pytest.mark.django_db
+def test_a_running_job_with_a_fresh_heartbeat_is_not_taken_over(quiet):
+    job = _job(state="running", heartbeat_at=timezone.now(), attempts=1)
+
+    assert jobs.job_claim(job_id=job.id) is None
+
+
+@pytest.mark.django_db
+def test_a_running_job_whose_worker_stopped_is_resumed(quiet, settings):
+    stale = timezone.now() - timedelta(seconds=settings.SWARMDECK_JOB_STALE_SECONDS + 1)
+    job = _job(state="running", heartbeat_at=stale, attempts=1)
+
+    claimed = jobs.job_claim(job_id=job.id)
+
+    assert claimed.attempts == 2
+    assert claimed.steps[-1]["code"] == "resumed"
+
+
+@pytest.mark.django_db
+def test_attempts_are_bounded(quiet, settings):
+    stale = timezone.now() - timedelta(seconds=settings.SWARMDECK_JOB_STALE_SECONDS + 1)
+    job = _job(state="running", heartbeat_at=stale, attempts=jobs.MAX_ATTEMPTS)
+
+    assert jobs.job_claim(job_id=job.id) is None
+
+    job.refresh_from_db()
+    assert (job.state, job.error_code) == ("failed", "too_many_attempts")
+
+
+@pytest.mark.django_db
+def test_finished_jobs_are_never_run_again(quiet):
+    job = _job(state="succeeded")
+
+    jobs.job_run(job_id=job.id)
+
+    job.refresh_from_db()
+    assert (job.state, job.attempts) == ("succeeded", 0)
+
+
+@pytest.mark.django_db
+def test_the_reaper_fails_jobs_nobody_resumed(quiet, settings, panel_client):
+    old = timezone.now() - timedelta(seconds=settings.SWARMDECK_JOB_REAP_SECONDS + 5)
+    dead = _job(state="running", heartbeat_at=old, attempts=1)
+    alive = _job(state="running", heartbeat_at=timezone.now(), attempts=1)
+
+    assert jobs.job_reap_stale() == 1
+
+    dead.refresh_from_db()
+    alive.refresh_from_db()
+    assert (dead.state, dead.error_code, alive.state) == ("failed", "stale", "running")
+    assert "stopped answering" in panel_client.get(reverse("services:job", args=[dead.id])).content.decode()
+
+
+@pytest.mark.django_db
+def test_an_unreachable_engine_fails_the_job_with_the_reason(quiet, settings, panel_client):
+    settings.DOCKER_HOST = "unix:///nonexistent/docker.sock"
+    job = _job()
+
+    jobs.job_run(job_id=job.id)
+
+    job.refresh_from_db()
+    assert (job.state, job.error_code) == ("failed", "unreachable")
+    assert "cannot be reached" in panel_client.get(reverse("services:job", args=[job.id])).content.decode()
+
+
+@pytest.mark.django_db
+def test_the_jobs_list_filters_by_state_kind_and_service(panel_client):
+    _job(service_name="web", state="succeeded")
+    _job(service_name="db", state="failed", kind=Job.Kind.REMOVE)
+
+    def names(**query):
+        response = panel_client.get(reverse("services:jobs"), query)
+        return [job.service_name for job in response.context["jobs"]]
+
+    assert sorted(names()) == ["db", "web"]
+    assert names(state="failed") == ["db"]
+    assert names(kind="scale") == ["web"]
+    assert names(service="we") == ["web"]
+    assert sorted(names(state="nonsense")) == ["db", "web"]
+
+
+def _detail(previous_spec):
+    summary = swarm.ServiceSummary(
+        id="svc1",
+        name="web",
+        image="img",
+        image_digest="",
+        mode="replicated",
+        replicas=1,
+        tasks_running=1,
+        tasks_desired=1,
+        version=5,
+        updated_at=None,
+    )
+    return swarm.ServiceDetail(summary=summary, spec={"Name": "web"}, previous_spec=previous_spec, update_status=None)
+
+
+@pytest.mark.django_db
+def test_rollback_needs_a_previous_spec(panel_client, monkeypatch):
+    monkeypatch.setattr(swarm, "service_detail", lambda service_id: _detail(None))
+
+    from django.contrib.messages import get_messages
+
+    response = panel_client.post(reverse("services:rollback", args=["svc1"]))
+
+    assert response["Location"] == reverse("services:detail", args=["svc1"])
+    assert "no previous spec" in str(list(get_messages(response.wsgi_request))[0])
+    assert not Job.objects.exists()
+
+
+@pytest.mark.django_db
+def test_rollback_confirmation_shows_the_difference(panel_client, monkeypatch):
+    monkeypatch.setattr(swarm, "service_detail", lambda service_id: _detail({"Name": "web", "Labels": {"v": "1"}}))
+
+    html = panel_client.get(reverse("services:rollback", args=["svc1"])).content.decode()
+
+    assert "Labels.v" in html
+
+
+@pytest.mark.django_db
+def test_remove_needs_the_name_typed(panel_client, monkeypatch):
+    monkeypatch.setattr(swarm, "service_detail", lambda service_id: _detail(None))
+    monkeypatch.setattr(jobs, "_enqueue", lambda job_id: None)
+
+    panel_client.post(reverse("services:remove", args=["svc1"]), {"confirm_name": "wrong"})
+    assert not Job.objects.exists()
+
+    panel_client.post(reverse("services:remove", args=["svc1"]), {"confirm_name": "web"})
+    assert Job.objects.get().kind == "remove"
