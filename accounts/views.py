@@ -8,6 +8,7 @@ from django.utils import translation
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
+from django.views.i18n import JavaScriptCatalog
 from django.views.i18n import set_language as django_set_language
 
 from . import activation, wizard
@@ -15,7 +16,17 @@ from .access import public
 from .forms import LanguageForm, UpdatesForm
 from .models import Installation
 
-set_language = public(django_set_language, before_activation=True)
+@public(before_activation=True)
+def set_language(request):
+    """Django's language switch (cookie), plus the logged-in user's stored preference."""
+    response = django_set_language(request)
+    language = request.POST.get("language", "")
+    if request.method == "POST" and request.user.is_authenticated and language in dict(settings.LANGUAGES):
+        wizard.language_choose(user=request.user, language=language)
+    return response
+
+
+javascript_catalog = public(JavaScriptCatalog.as_view(), before_activation=True)
 
 
 @public(before_activation=True)

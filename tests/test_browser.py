@@ -110,3 +110,26 @@ def test_a_bad_form_shows_the_errors_and_creates_nothing(stack, page, admin_logi
     expect(page.locator(".message.error")).to_be_visible()
     expect(page.locator(".field.invalid")).to_have_count(2)
     assert not Job.objects.exists()
+
+
+def test_the_language_bar_switches_the_services_page(stack, page, make_service, admin_login):
+    make_service(name="browser-i18n")
+    browser_login(page, stack.url, admin_login)
+    page.goto(f"{stack.url}/services/")
+
+    page.click(".language-bar button[value=zh-hans]")
+    expect(page.locator("html")).to_have_attribute("lang", "zh-hans")
+    expect(page.locator("h1")).to_have_text("服务")
+    expect(page.locator("#services")).to_have_attribute("data-live-state", "connected")
+    expect(page.locator(".live-badge")).to_have_text("实时")
+    page.screenshot(path=ARTIFACTS / "services-zh-hans.png", full_page=True)
+
+    page.click(".language-bar button[value=es]")
+    expect(page.locator("html")).to_have_attribute("lang", "es")
+    expect(page.locator("h1")).to_have_text("Servicios")
+    page.screenshot(path=ARTIFACTS / "services-es.png", full_page=True)
+    # The choice is the user's: it comes back after logging in again.
+    page.click(".account button")
+    page.context.clear_cookies()
+    browser_login(page, stack.url, admin_login)
+    expect(page.locator("html")).to_have_attribute("lang", "es")

@@ -9,7 +9,7 @@
         var text =
           document.getElementById("username").textContent + "\n" + document.getElementById("password").textContent;
         var done = function () {
-          copy.textContent = copy.getAttribute("data-copied");
+          copy.textContent = gettext("Copied");
         };
         if (navigator.clipboard && window.isSecureContext) {
           navigator.clipboard.writeText(text).then(done);

@@ -10,6 +10,17 @@
     var timer = null;
     var retry = 500;
     var opened = false;
+    // A small badge says whether the region is live; its words come from Django's JS catalog.
+    var badge = document.createElement("span");
+    badge.className = "live-badge";
+    badge.setAttribute("role", "status");
+    element.parentNode.insertBefore(badge, element);
+
+    function showState(state) {
+      element.setAttribute("data-live-state", state);
+      badge.className = "live-badge " + state;
+      badge.textContent = state === "connected" ? gettext("Live") : gettext("Reconnecting…");
+    }
 
     function editing() {
       var active = document.activeElement;
@@ -40,7 +51,7 @@
           element.dispatchEvent(new CustomEvent("live:refreshed", { bubbles: true }));
         })
         .catch(function () {
-          element.setAttribute("data-live-state", "stale");
+          showState("stale");
         });
     }
 
@@ -56,7 +67,7 @@
       var socket = new WebSocket(scheme + window.location.host + wsPath);
       socket.onopen = function () {
         retry = 500;
-        element.setAttribute("data-live-state", "connected");
+        showState("connected");
         if (opened) {
           schedule();
         }
@@ -64,7 +75,7 @@
       };
       socket.onmessage = schedule;
       socket.onclose = function () {
-        element.setAttribute("data-live-state", "reconnecting");
+        showState("reconnecting");
         // A refused or closed socket may mean a logged-out session: the re-read finds out.
         schedule();
         window.setTimeout(connect, retry);

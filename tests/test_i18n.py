@@ -1,0 +1,335 @@
+"""Spanish and Simplified Chinese: complete catalogues, no English leaking into pages, placeholders kept."""
+
+import gettext
+import re
+import shutil
+import subprocess
+from datetime import UTC, datetime, timedelta
+from html.parser import HTMLParser
+
+import pytest
+from django.core.management import call_command
+from django.urls import reverse
+
+from accounts import activation
+from accounts.models import Installation
+from services import jobs, swarm
+from services.models import Job, Task
+
+from .conftest import ROOT
+
+LANGUAGES = {"es": "es", "zh-hans": "zh_Hans"}
+DOMAINS = ("django", "djangojs")
+PLACEHOLDER = re.compile(r"\{\w+\}|%\(\w+\)[sd]")
+
+
+def _compiled(tmp_path, folder: str, domain: str = "django") -> dict:
+    """The catalogue compiled from the .po in the repository (not a stale .mo)."""
+    target = tmp_path / folder / "LC_MESSAGES"
+    target.mkdir(parents=True, exist_ok=True)
+    source = ROOT / "locale" / folder / "LC_MESSAGES" / f"{domain}.po"
+    subprocess.run(["msgfmt", "--check", "-o", str(target / f"{domain}.mo"), str(source)], check=True)
+    with open(target / f"{domain}.mo", "rb") as handle:
+        return gettext.GNUTranslations(handle)._catalog
+
+
+# --- the catalogues -----------------------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_every_message_in_the_code_is_translated(tmp_path, settings, monkeypatch):
+    """makemessages into a copy of locale/: any new, untranslated or fuzzy message fails."""
+    copy = tmp_path / "locale"
+    shutil.copytree(ROOT / "locale", copy, ignore=shutil.ignore_patterns("*.mo"))
+    settings.LOCALE_PATHS = [copy]
+    monkeypatch.chdir(ROOT)
+    for domain in DOMAINS:
+        call_command(
+            "makemessages",
+            locale=list(LANGUAGES.values()),
+            domain=domain,
+            ignore_patterns=[".venv/*", "var/*", "tests/*", "test-artifacts/*"],
+            no_location=True,
+            no_obsolete=True,
+            verbosity=0,
+        )
+    for folder in LANGUAGES.values():
+        for domain in DOMAINS:
+            po = copy / folder / "LC_MESSAGES" / f"{domain}.po"
+            stats = subprocess.run(
+                ["msgfmt", "--statistics", "-o", "/dev/null", str(po)], capture_output=True, text=True, check=True
+            ).stderr
+            assert "untranslated" not in stats and "fuzzy" not in stats, f"{po.relative_to(tmp_path)}: {stats}"
+            committed = ROOT / "locale" / folder / "LC_MESSAGES" / f"{domain}.po"
+            assert _msgids(po) == _msgids(committed), f"run makemessages: {committed} is not up to date"
+
+
+def _msgids(po) -> set[str]:
+    return set(re.findall(r'^msgid "(.*)"$', po.read_text(), re.MULTILINE))
+
+
+@pytest.mark.parametrize("folder", LANGUAGES.values())
+@pytest.mark.parametrize("domain", DOMAINS)
+def test_translations_keep_the_placeholders(tmp_path, folder, domain):
+    catalog = _compiled(tmp_path, folder, domain)
+    assert len(catalog) > (100 if domain == "django" else 1)
+    for key, translation in catalog.items():
+        msgid = key[0] if isinstance(key, tuple) else key
+        if not msgid:
+            continue  # the header
+        expected = set(PLACEHOLDER.findall(msgid))
+        found = set(PLACEHOLDER.findall(translation))
+        if isinstance(key, tuple):
+            # A plural form may leave out the count ("one node"), never add or rename a placeholder.
+            assert found <= expected, (msgid, translation)
+        else:
+            assert found == expected, (msgid, translation)
+
+
+# --- the pages ----------------------------------------------------------------------------------
+
+
+class _Text(HTMLParser):
+    """Visible text and the attributes people read (title, aria-label, placeholder, value of buttons)."""
+
+    def __init__(self):
+        super().__init__()
+        self.texts, self.skip = [], 0
+
+    def handle_starttag(self, tag, attrs):
+        if tag in ("script", "style", "code", "time", "title"):
+            self.skip += 1
+        for name, value in attrs:
+            if name in ("title", "aria-label", "placeholder") and value:
+                self.texts.append(value.strip())
+
+    def handle_endtag(self, tag):
+        if tag in ("script", "style", "code", "time", "title"):
+            self.skip -= 1
+
+    def handle_data(self, data):
+        if not self.skip and data.strip():
+            self.texts.append(" ".join(data.split()))
+
+
+def _leaks(html: str, catalog: dict) -> list[str]:
+    english = {key for key, value in catalog.items() if isinstance(key, str) and key and value != key}
+    english |= {key[0] for key in catalog if isinstance(key, tuple)}
+    parser = _Text()
+    parser.feed(html)
+    return [text for text in parser.texts if text in english and not text.isupper()]
+
+
+NOW = datetime(2026, 11, 26, 10, 0, tzinfo=UTC)
+SPEC = {
+    "Name": "web",
+    "Labels": {"tier": "front"},
+    "Mode": {"Replicated": {"Replicas": 2}},
+    "TaskTemplate": {
+        "ContainerSpec": {
+            "Image": "busybox:1",
+            "Args": ["httpd", "-f"],
+            "Env": ["DB_PASSWORD=x"],
+            "Healthcheck": {"Test": ["CMD-SHELL", "true"]},
+        },
+        "RestartPolicy": {"Condition": "on-failure", "MaxAttempts": 3},
+    },
+    "UpdateConfig": {"FailureAction": "pause"},
+}
+SUMMARY = swarm.ServiceSummary(
+    id="svc1",
+    name="web",
+    image="busybox:1",
+    image_digest="sha256:" + "a" * 64,
+    mode="replicated",
+    replicas=2,
+    tasks_running=1,
+    tasks_desired=2,
+    version=7,
+    updated_at=NOW,
+    update_state="paused",
+    labels={"tier": "front"},
+    spec=SPEC,
+)
+
+
+def _task(task_id, state, desired, exit_code=None, error=""):
+    return swarm.TaskSnapshot(
+        id=task_id,
+        service_id="svc1",
+        slot=1,
+        node_id="node1",
+        state=state,
+        desired_state=desired,
+        message="",
+        error=error,
+        exit_code=exit_code,
+        container_id="c",
+        image="busybox:1",
+        created_at=NOW,
+        state_at=NOW,
+    )
+
+
+TASKS = [
+    _task("t1", "running", "running"),
+    _task("t0", "failed", "shutdown", 137, "task: non-zero exit (137): dockerexec: unhealthy container"),
+]
+NODE = swarm.NodeSnapshot("node1", "vm", "manager", "active", "ready", "20.10.24", "127.0.0.1", True)
+
+
+@pytest.fixture
+def fake_swarm(monkeypatch):
+    update = swarm.UpdateStatus("paused", NOW, None, "update paused due to failure")
+    detail = swarm.ServiceDetail(summary=SUMMARY, spec=SPEC, previous_spec=SPEC, update_status=update)
+    monkeypatch.setattr(swarm, "service_list", lambda: [SUMMARY])
+    monkeypatch.setattr(swarm, "service_get", lambda service_id: SUMMARY)
+    monkeypatch.setattr(swarm, "service_detail", lambda service_id: detail)
+    monkeypatch.setattr(swarm, "task_list", lambda service_id=None, desired_running=False: TASKS)
+    monkeypatch.setattr(swarm, "node_list", lambda: [NODE])
+    monkeypatch.setattr(swarm, "engine_info", lambda: {"nodes": 1, "managers": 1, "version": "20.10.24"})
+    Task.objects.create(
+        task_id="t0",
+        service_id="svc1",
+        service_name="web",
+        slot=1,
+        state="failed",
+        exit_code=137,
+        error=TASKS[1].error,
+        created_at=NOW,
+        state_at=NOW,
+        ended_at=datetime.now(UTC) - timedelta(minutes=5),
+        end_cause="unhealthy",
+        end_cause_final=True,
+    )
+
+
+@pytest.fixture
+def job(db):
+    steps = [
+        {"at": NOW.isoformat(), "code": code, "params": params}
+        for code, params in [
+            ("queued", {"user": "admin"}),
+            ("claimed", {"attempt": 1}),
+            ("updated", {}),
+            ("update_state", {"state": "paused"}),
+            ("progress", {"done": 1, "total": 2}),
+            ("error:paused", {"message": "update paused due to failure"}),
+        ]
+    ]
+    return Job.objects.create(
+        kind="update",
+        service_id="svc1",
+        service_name="web",
+        state="paused",
+        steps=steps,
+        error_code="paused",
+        error="update paused due to failure",
+        progress_done=1,
+        progress_total=2,
+    )
+
+
+def _pages(client, admin_login, job) -> dict[str, str]:
+    pages = {}
+    Installation.objects.update(wizard_done_at=None)
+    from django.contrib.auth import get_user_model
+
+    client.force_login(get_user_model().objects.get())
+    for name, url in [
+        ("overview", reverse("services:overview")),
+        ("services", reverse("services:list")),
+        ("detail", reverse("services:detail", args=["svc1"])),
+        ("nodes", reverse("services:nodes")),
+        ("job", reverse("services:job", args=[job.id])),
+        ("jobs", reverse("services:jobs")),
+        ("create", reverse("services:create")),
+        ("update", reverse("services:update", args=["svc1"])),
+        ("rollback", reverse("services:rollback", args=["svc1"])),
+        ("remove", reverse("services:remove", args=["svc1"])),
+        ("wizard-language", reverse("accounts:setup_step", args=["language"])),
+        ("wizard-docker", reverse("accounts:setup_step", args=["docker"])),
+        ("wizard-updates", reverse("accounts:setup_step", args=["updates"])),
+        ("password", reverse("accounts:password_change")),
+    ]:
+        response = client.get(url)
+        assert response.status_code == 200, (name, response.status_code)
+        pages[name] = response.content.decode()
+    bad = client.post(reverse("services:create"), {"name": "has spaces", "image": "", "replicas": "-1"})
+    pages["create-errors"] = bad.content.decode()
+    client.post(reverse("logout"))
+    pages["login"] = client.get(reverse("login")).content.decode()
+    return pages
+
+
+@pytest.fixture
+def before_activation(db):
+    raw, _ = activation.setup_token_issue()
+    return raw
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_activation_pages_are_translated(client, before_activation, language, tmp_path):
+    catalog = _compiled(tmp_path, LANGUAGES[language])
+    client.cookies["django_language"] = language
+    for html in (
+        client.get(reverse("accounts:activate")).content.decode(),
+        client.get(reverse("accounts:activate"), {"token": before_activation}).content.decode(),
+    ):
+        assert f'<html lang="{language}">' in html
+        assert _leaks(html, catalog) == []
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_main_pages_are_translated_and_declare_their_language(client, admin_login, fake_swarm, job, language, tmp_path):
+    catalog = _compiled(tmp_path, LANGUAGES[language])
+    client.cookies["django_language"] = language
+
+    pages = _pages(client, admin_login, job)
+
+    for name, html in pages.items():
+        assert f'<html lang="{language}">' in html, name
+        assert _leaks(html, catalog) == [], name
+    # Docker's own words stay as the engine wrote them, explained next to them in the language.
+    assert "task: non-zero exit (137): dockerexec: unhealthy container" in pages["detail"]
+
+
+def test_the_english_pages_are_english(client, admin_login, fake_swarm, job):
+    pages = _pages(client, admin_login, job)
+
+    assert '<html lang="en">' in pages["overview"]
+    assert "Needs attention" in pages["overview"]
+
+
+def test_the_browser_language_picks_the_first_default(client, admin_login):
+    html = client.get(reverse("login"), headers={"Accept-Language": "zh-CN,zh;q=0.9,en;q=0.5"}).content.decode()
+
+    assert '<html lang="zh-hans">' in html
+
+
+def test_the_language_bar_is_on_every_page_and_remembers_the_choice(client, admin_login, fake_swarm):
+    from accounts.models import Profile
+
+    client.post(reverse("login"), {"username": admin_login.username, "password": admin_login.password})
+    html = client.get(reverse("services:list")).content.decode()
+    assert 'class="language-bar"' in html
+    assert "简体中文" in html and "español" in html
+
+    client.post(reverse("set_language"), {"language": "es", "next": "/services/"})
+
+    assert Profile.objects.get().language == "es"
+    assert '<html lang="es">' in client.get(reverse("services:list")).content.decode()
+
+
+def test_job_messages_follow_the_reader_language(client, admin_login, job, monkeypatch):
+    monkeypatch.setattr(jobs, "_enqueue", lambda job_id: None)
+    from django.contrib.auth import get_user_model
+
+    client.force_login(get_user_model().objects.get())
+    english = client.get(reverse("services:job", args=[job.id])).content.decode()
+    client.cookies["django_language"] = "es"
+    spanish = client.get(reverse("services:job", args=[job.id])).content.decode()
+
+    assert "Queued by admin." in english
+    assert "Queued by admin." not in spanish
+    assert "update paused due to failure" in spanish  # the engine's words, as it wrote them
