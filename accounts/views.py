@@ -16,6 +16,7 @@ from .access import public
 from .forms import LanguageForm, UpdatesForm
 from .models import Installation
 
+
 @public(before_activation=True)
 def set_language(request):
     """Django's language switch (cookie), plus the logged-in user's stored preference."""
