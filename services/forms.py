@@ -39,41 +39,39 @@ class _Text(forms.CharField):
         super().__init__(max_length=max_length, strip=True, **kwargs)
 
 
-class _Duration(_Text):
+class _Parsed(_Text):
+    """Text turned into a number by `parse` (durations in ns, sizes in bytes); None when empty."""
+
+    parse = staticmethod(int)
+    error = ""
+    example = ""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("help_text", self.example)
+        super().__init__(max_length=40, **kwargs)
+
+    def clean(self, value):
+        text = super().clean(value)
+        if not text:
+            return None
+        try:
+            return self.parse(text)
+        except ValueError:
+            raise ValidationError(self.error.format(value=text), code="invalid") from None
+
+
+class _Duration(_Parsed):
     """A Go-style duration ("30s", "1m30s", "500ms") stored as nanoseconds."""
 
-    def __init__(self, **kwargs):
-        kwargs.setdefault("help_text", _("For example 500ms, 10s, 1m30s."))
-        super().__init__(max_length=40, **kwargs)
-
-    def clean(self, value):
-        text = super().clean(value)
-        if not text:
-            return None
-        try:
-            return specs.parse_duration(text)
-        except ValueError:
-            raise ValidationError(
-                _("“{value}” is not a duration; write it like 500ms, 10s or 1m30s.").format(value=text),
-                code="duration",
-            ) from None
+    parse = staticmethod(specs.parse_duration)
+    error = _("“{value}” is not a duration; write it like 500ms, 10s or 1m30s.")
+    example = _("For example 500ms, 10s, 1m30s.")
 
 
-class _Memory(_Text):
-    def __init__(self, **kwargs):
-        kwargs.setdefault("help_text", _("For example 256M or 1G."))
-        super().__init__(max_length=40, **kwargs)
-
-    def clean(self, value):
-        text = super().clean(value)
-        if not text:
-            return None
-        try:
-            return specs.parse_memory(text)
-        except ValueError:
-            raise ValidationError(
-                _("“{value}” is not a memory size; write it like 256M or 1G.").format(value=text), code="memory"
-            ) from None
+class _Memory(_Parsed):
+    parse = staticmethod(specs.parse_memory)
+    error = _("“{value}” is not a memory size; write it like 256M or 1G.")
+    example = _("For example 256M or 1G.")
 
 
 def _pairs(text: str, key_pattern: re.Pattern, what: str) -> dict[str, str]:

@@ -1,5 +1,7 @@
 """Views that change the swarm: each validates, then asks services.jobs for a Job, then shows it."""
 
+from functools import wraps
+
 from django.contrib import messages
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
@@ -13,15 +15,20 @@ from .job_messages import render as render_message
 from .models import Job
 
 
-def _service_or_404(service_id: str) -> swarm.ServiceDetail:
-    try:
-        return swarm.service_detail(service_id=service_id)
-    except swarm.ServiceNotFound:
-        raise Http404 from None
+def with_service(view):
+    """Give the view the service's detail: 404 when it is gone, the engine's error when unreachable."""
 
+    @wraps(view)
+    def wrapped(request, service_id: str):
+        try:
+            detail = swarm.service_detail(service_id=service_id)
+        except swarm.ServiceNotFound:
+            raise Http404 from None
+        except swarm.SwarmError as exc:
+            return render(request, "services/engine_error.html", {"error": exc})
+        return view(request, detail)
 
-def _engine_error_page(request, exc: swarm.SwarmError):
-    return render(request, "services/engine_error.html", {"error": exc}, status=200)
+    return wrapped
 
 
 @require_http_methods(["GET", "POST"])
@@ -34,11 +41,8 @@ def service_create(request):
 
 
 @require_http_methods(["GET", "POST"])
-def service_update(request, service_id: str):
-    try:
-        detail = _service_or_404(service_id)
-    except swarm.SwarmError as exc:
-        return _engine_error_page(request, exc)
+@with_service
+def service_update(request, detail: swarm.ServiceDetail):
     initial = specs.values_from_spec(detail.spec)
     form = ServiceForm(request.POST or None, initial=initial, updating=True)
     if request.method == "POST" and form.is_valid():
@@ -57,7 +61,7 @@ def service_scale(request, service_id: str):
     if not form.is_valid():
         for error in form.errors["replicas"]:
             messages.error(request, error)
-        return redirect(request.POST.get("next") or "services:list")
+        return redirect("services:list")
     try:
         service = swarm.service_get(service_id=service_id)
     except swarm.SwarmError as exc:
@@ -71,22 +75,16 @@ def service_scale(request, service_id: str):
 
 
 @require_POST
-def service_redeploy(request, service_id: str):
-    try:
-        detail = _service_or_404(service_id)
-    except swarm.SwarmError as exc:
-        return _engine_error_page(request, exc)
+@with_service
+def service_redeploy(request, detail: swarm.ServiceDetail):
     force = detail.spec.get("TaskTemplate", {}).get("ForceUpdate", 0) + 1
     job = jobs.job_redeploy_request(service=detail.summary, force_update=force, user=request.user)
     return redirect("services:job", job_id=job.id)
 
 
 @require_http_methods(["GET", "POST"])
-def service_rollback(request, service_id: str):
-    try:
-        detail = _service_or_404(service_id)
-    except swarm.SwarmError as exc:
-        return _engine_error_page(request, exc)
+@with_service
+def service_rollback(request, detail: swarm.ServiceDetail):
     if not detail.previous_spec:
         messages.error(request, swarm.NoPreviousSpec().message)
         return redirect("services:detail", service_id=detail.summary.id)
@@ -98,11 +96,8 @@ def service_rollback(request, service_id: str):
 
 
 @require_http_methods(["GET", "POST"])
-def service_remove(request, service_id: str):
-    try:
-        detail = _service_or_404(service_id)
-    except swarm.SwarmError as exc:
-        return _engine_error_page(request, exc)
+@with_service
+def service_remove(request, detail: swarm.ServiceDetail):
     if request.method == "POST":
         if request.POST.get("confirm_name") != detail.summary.name:
             messages.error(request, _("Type the service's name to confirm."))

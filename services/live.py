@@ -14,8 +14,6 @@ from channels.layers import get_channel_layer
 logger = logging.getLogger(__name__)
 
 SERVICES_GROUP = "swarm.services"
-# Container events that change what a task shows; health-check execs (exec_*) are noise.
-_CONTAINER_ACTIONS = {"create", "start", "die", "kill", "oom", "stop", "destroy"}
 
 
 def service_group(service_id: str) -> str:
@@ -72,23 +70,3 @@ def publish_job_changed(*, job_id: int, state: str) -> bool:
 
 def publish_user_logged_out(*, user_id: int) -> bool:
     return publish(user_group(user_id), UserLoggedOut(type="user.logged_out"))
-
-
-def service_change_from_event(event: dict) -> ServiceChanged | None:
-    """Map a raw Docker event to the service it concerns, or None when it is noise."""
-    kind = event.get("Type")
-    action = event.get("Action", "")
-    actor = event.get("Actor", {})
-    attributes = actor.get("Attributes", {})
-    if kind == "service":
-        return ServiceChanged(type="service.changed", service_id=actor.get("ID", ""), action=action)
-    if kind == "container":
-        service_id = attributes.get("com.docker.swarm.service.id")
-        if not service_id:
-            return None
-        if action not in _CONTAINER_ACTIONS and not action.startswith("health_status"):
-            return None
-        return ServiceChanged(type="service.changed", service_id=service_id, action=action)
-    if kind == "node":
-        return ServiceChanged(type="service.changed", service_id="", action=f"node.{action}")
-    return None

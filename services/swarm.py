@@ -448,7 +448,8 @@ def service_update(*, service_id: str, change, retries: int = 3) -> bool:
     On "update out of sequence" (someone changed the service in between) the spec is read again
     and the change applied to it again, up to `retries` times; then SwarmConflict.
     """
-    for attempt in range(retries + 1):
+    attempt = 0
+    while True:
         with _engine_errors():
             client = _client()
             raw = client.inspect_service(service_id)
@@ -459,11 +460,11 @@ def service_update(*, service_id: str, change, retries: int = 3) -> bool:
             with _engine_errors():
                 _update_spec(client, raw["ID"], raw["Version"]["Index"], spec)
         except SwarmConflict:
-            if attempt == retries:
+            attempt += 1
+            if attempt > retries:
                 raise
             continue
         return True
-    return False  # unreachable: the loop returns or raises
 
 
 def service_rollback(*, service_id: str, from_version: int) -> bool:

@@ -315,6 +315,25 @@ def browser_login(page, url: str, login: Login) -> None:
 # --- fakes for fast unit tests ----------------------------------------------------------------
 
 
+def service_summary(**overrides):
+    """A ServiceSummary as services.swarm returns it, for tests that fake the engine."""
+    from services import swarm
+
+    values = dict(
+        id="svc1",
+        name="web",
+        image="img",
+        image_digest="",
+        mode="replicated",
+        replicas=1,
+        tasks_running=1,
+        tasks_desired=1,
+        version=5,
+        updated_at=None,
+    )
+    return swarm.ServiceSummary(**{**values, **overrides})
+
+
 @pytest.fixture
 def memory_channel_layer(settings):
     settings.CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}

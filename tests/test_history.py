@@ -185,3 +185,11 @@ def test_an_unreachable_engine_is_retried_with_backoff_and_shown(monkeypatch):
     assert waits == [1.0, 2.0]
     assert statuses[:2] == ["reconnecting", "reconnecting"]
     assert Watcher.objects.get(name="test").state == "stopped"
+
+
+@pytest.mark.django_db
+def test_containers_outside_swarm_are_ignored():
+    event = _event("start", {"name": "standalone"})
+
+    assert history.event_record(event) is None
+    assert not Task.objects.exists()

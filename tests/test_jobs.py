@@ -9,6 +9,8 @@ from django.utils import timezone
 from services import jobs, swarm
 from services.models import Job
 
+from .conftest import service_summary
+
 
 def _job(**fields) -> Job:
     defaults = {"kind": Job.Kind.SCALE, "service_id": "s", "service_name": "web", "params": {"replicas": 1}}
@@ -102,19 +104,9 @@ def test_the_jobs_list_filters_by_state_kind_and_service(panel_client):
 
 
 def _detail(previous_spec):
-    summary = swarm.ServiceSummary(
-        id="svc1",
-        name="web",
-        image="img",
-        image_digest="",
-        mode="replicated",
-        replicas=1,
-        tasks_running=1,
-        tasks_desired=1,
-        version=5,
-        updated_at=None,
+    return swarm.ServiceDetail(
+        summary=service_summary(), spec={"Name": "web"}, previous_spec=previous_spec, update_status=None
     )
-    return swarm.ServiceDetail(summary=summary, spec={"Name": "web"}, previous_spec=previous_spec, update_status=None)
 
 
 @pytest.mark.django_db

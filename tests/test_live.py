@@ -10,31 +10,6 @@ from services import live
 from .conftest import running_tasks, wait_until, ws_headers
 
 
-def test_service_event_maps_to_its_service():
-    event = {"Type": "service", "Action": "update", "Actor": {"ID": "abc", "Attributes": {"name": "web"}}}
-    assert live.service_change_from_event(event) == {"type": "service.changed", "service_id": "abc", "action": "update"}
-
-
-def test_task_container_event_maps_to_its_service():
-    event = {
-        "Type": "container",
-        "Action": "die",
-        "Actor": {"ID": "c1", "Attributes": {"com.docker.swarm.service.id": "svc", "exitCode": "15"}},
-    }
-    assert live.service_change_from_event(event)["service_id"] == "svc"
-
-
-@pytest.mark.parametrize("action", ["exec_create: sh -c true", "exec_start: sh", "exec_die", "attach"])
-def test_health_check_execs_are_noise(action):
-    event = {"Type": "container", "Action": action, "Actor": {"Attributes": {"com.docker.swarm.service.id": "s"}}}
-    assert live.service_change_from_event(event) is None
-
-
-def test_plain_containers_are_ignored():
-    event = {"Type": "container", "Action": "start", "Actor": {"ID": "c", "Attributes": {"name": "standalone"}}}
-    assert live.service_change_from_event(event) is None
-
-
 def test_group_names_are_ascii_and_short():
     name = live.service_group("x" * 25)
     assert name.isascii() and len(name) < 100

@@ -6,29 +6,12 @@ from django.urls import reverse
 from services import jobs, swarm
 from services.models import Job
 
-from .conftest import running_tasks, wait_until
-
-
-def _summary(**overrides) -> swarm.ServiceSummary:
-    values = dict(
-        id="svc1",
-        name="web",
-        image="img",
-        image_digest="",
-        mode="replicated",
-        replicas=1,
-        tasks_running=1,
-        tasks_desired=1,
-        version=10,
-        updated_at=None,
-    )
-    values.update(overrides)
-    return swarm.ServiceSummary(**values)
+from .conftest import running_tasks, service_summary, wait_until
 
 
 @pytest.fixture
 def fake_service(monkeypatch):
-    service = _summary()
+    service = service_summary()
     monkeypatch.setattr(swarm, "service_get", lambda service_id: service)
     return service
 
@@ -53,7 +36,7 @@ def test_bad_replicas_give_an_error_and_no_job(panel_client, fake_service, no_en
 
 @pytest.mark.django_db
 def test_global_service_cannot_be_scaled(panel_client, monkeypatch, no_enqueue):
-    monkeypatch.setattr(swarm, "service_get", lambda service_id: _summary(mode="global", replicas=None))
+    monkeypatch.setattr(swarm, "service_get", lambda service_id: service_summary(mode="global", replicas=None))
 
     response = panel_client.post(reverse("services:scale", args=["svc1"]), {"replicas": "2"}, follow=True)
 
