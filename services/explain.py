@@ -83,7 +83,7 @@ def explain_exit(exit_code: int | None, error: str = "") -> str:
         return _("Interrupted (Ctrl-C, SIGINT).")
     if exit_code == 137:
         # Swarm kills unhealthy containers with SIGKILL and records this error on the task.
-        if "unhealthy" in error.lower():
+        if "unhealthy container" in error.lower():
             return _("Killed with SIGKILL because its health check kept failing.")
         return _(
             "Killed with SIGKILL: usually it ran out of memory, was killed with docker kill, "

@@ -17,6 +17,7 @@ from .models import ServiceEvent, Task, TaskTransition
 
 logger = logging.getLogger(__name__)
 
+UNHEALTHY_KILL = "unhealthy container"  # as in "dockerexec: unhealthy container"
 UPDATE_STATES = {"updating", "paused", "completed", "rollback_started", "rollback_paused", "rollback_completed"}
 _TASK_FIELDS = ("slot", "node_id", "container_id", "image", "state", "desired_state", "message", "error", "exit_code")
 
@@ -25,7 +26,8 @@ def end_cause(task: swarm.TaskSnapshot, *, update: swarm.UpdateStatus | None, do
     """Why a task ended, in the four causes the restart chart stacks (plus the non-restarts)."""
     error = task.error.lower()
     if task.state in ("failed", "rejected"):
-        return Task.EndCause.UNHEALTHY if "unhealthy" in error else Task.EndCause.EXIT
+        # Docker's words for a health kill; a bare "unhealthy" could be part of a service name.
+        return Task.EndCause.UNHEALTHY if UNHEALTHY_KILL in error else Task.EndCause.EXIT
     if task.state == "orphaned" or task.node_id in down_nodes or "node is down" in error:
         return Task.EndCause.NODE
     if task.state == "complete":

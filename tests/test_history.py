@@ -43,6 +43,7 @@ UPDATE = swarm.UpdateStatus("updating", T0 - timedelta(seconds=1), None, "update
             "unhealthy",
         ),
         ({"state": "rejected", "error": "No such image"}, None, set(), "exit"),
+        ({"state": "failed", "error": "No such container: unhealthy.1.abc"}, None, set(), "exit"),
         ({"state": "orphaned"}, None, set(), "node"),
         ({"state": "running", "desired": "shutdown"}, None, {"n1"}, "node"),
         ({"state": "shutdown", "desired": "shutdown", "exit_code": 143}, UPDATE, set(), "update"),
