@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import threading
 
-from django.db import close_old_connections
+from django.db import close_old_connections, connection
 from django.utils import timezone
 
 from .activation import is_activated, setup_token_issue
@@ -16,6 +16,13 @@ CHECK_INTERVAL = 5.0
 
 def announce_until_activated(base_url: str, stop: threading.Event, interval: float = CHECK_INTERVAL) -> None:
     """Issue a token at start and a fresh one whenever the last expires; stop once activated."""
+    try:
+        _announce(base_url, stop, interval)
+    finally:
+        connection.close()  # this thread's own connection
+
+
+def _announce(base_url: str, stop: threading.Event, interval: float) -> None:
     expires_at = None
     while not stop.is_set():
         close_old_connections()
