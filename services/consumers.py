@@ -4,7 +4,8 @@ from channels.generic.websocket import AsyncJsonWebsocketConsumer
 
 from . import live
 
-# Application close codes (4000-4999): the browser stops reconnecting on these.
+# An application close code (4000-4999): static/js/live.js re-reads the page instead of
+# reconnecting, which takes a logged-out browser to the login page.
 CLOSE_UNAUTHENTICATED = 4401
 
 

@@ -11,10 +11,10 @@ def _is_partial(request) -> bool:
     return request.headers.get("HX-Request") == "true"
 
 
-def _render(request, name: str, context: dict, status: int = 200):
+def _render(request, name: str, context: dict):
     """services/<name>.html for a visit, services/_<name>.html for a live refresh."""
     template = f"services/_{name}.html" if _is_partial(request) else f"services/{name}.html"
-    return render(request, template, context, status=status)
+    return render(request, template, context)
 
 
 def _engine_call(function, **kwargs) -> tuple[object, swarm.SwarmError | None]:

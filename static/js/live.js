@@ -74,10 +74,13 @@
         opened = true;
       };
       socket.onmessage = schedule;
-      socket.onclose = function () {
+      socket.onclose = function (event) {
         showState("reconnecting");
         // A refused or closed socket may mean a logged-out session: the re-read finds out.
         schedule();
+        if (event.code === 4401) {
+          return; // logged out: the re-read leads to the login page
+        }
         window.setTimeout(connect, retry);
         retry = Math.min(retry * 2, 15000);
       };
