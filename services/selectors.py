@@ -110,7 +110,6 @@ def _restart_counts(service_ids, now: datetime):
 class Overview:
     nodes: list[swarm.NodeSnapshot]
     rows: list[ServiceRow]
-    watchers: list[Watcher]
 
     @property
     def nodes_ready(self) -> int:
@@ -135,7 +134,12 @@ class Overview:
 
 
 def overview() -> Overview:
-    return Overview(nodes=swarm.node_list(), rows=service_rows(), watchers=list(Watcher.objects.order_by("name")))
+    return Overview(nodes=swarm.node_list(), rows=service_rows())
+
+
+def watcher_list() -> list[Watcher]:
+    """From the database alone: most useful when the engine is away."""
+    return list(Watcher.objects.order_by("name"))
 
 
 @dataclass

@@ -29,7 +29,7 @@ def _engine_call(function, **kwargs) -> tuple[object, swarm.SwarmError | None]:
 @require_GET
 def overview(request):
     data, error = _engine_call(selectors.overview)
-    return _render(request, "overview", {"overview": data, "error": error})
+    return _render(request, "overview", {"overview": data, "error": error, "watchers": selectors.watcher_list()})
 
 
 @require_GET

@@ -16,12 +16,15 @@ import time
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import docker
 import pytest
 import redis
 from django.conf import settings
+
+from services import swarm
 
 ROOT = Path(__file__).resolve().parent.parent
 VENV_BIN = Path(sys.executable).parent
@@ -317,8 +320,6 @@ def browser_login(page, url: str, login: Login) -> None:
 
 def service_summary(**overrides):
     """A ServiceSummary as services.swarm returns it, for tests that fake the engine."""
-    from services import swarm
-
     values = dict(
         id="svc1",
         name="web",
@@ -342,3 +343,92 @@ def memory_channel_layer(settings):
     channel_layers.backends.clear()
     yield
     channel_layers.backends.clear()
+
+
+# --- a small fake swarm at the one seam (services.swarm), for page tests ---------------------
+
+NOW = datetime(2026, 11, 26, 10, 0, tzinfo=UTC)
+SPEC = {
+    "Name": "web",
+    "Labels": {"tier": "front"},
+    "Mode": {"Replicated": {"Replicas": 2}},
+    "TaskTemplate": {
+        "ContainerSpec": {
+            "Image": "busybox:1",
+            "Args": ["httpd", "-f"],
+            "Env": ["DB_PASSWORD=x"],
+            "Healthcheck": {"Test": ["CMD-SHELL", "true"]},
+        },
+        "RestartPolicy": {"Condition": "on-failure", "MaxAttempts": 3},
+    },
+    "UpdateConfig": {"FailureAction": "pause"},
+}
+SUMMARY = swarm.ServiceSummary(
+    id="svc1",
+    name="web",
+    image="busybox:1",
+    image_digest="sha256:" + "a" * 64,
+    mode="replicated",
+    replicas=2,
+    tasks_running=1,
+    tasks_desired=2,
+    version=7,
+    updated_at=NOW,
+    update_state="paused",
+    labels={"tier": "front"},
+    spec=SPEC,
+)
+
+
+def _task(task_id, state, desired, exit_code=None, error=""):
+    return swarm.TaskSnapshot(
+        id=task_id,
+        service_id="svc1",
+        slot=1,
+        node_id="node1",
+        state=state,
+        desired_state=desired,
+        message="",
+        error=error,
+        exit_code=exit_code,
+        container_id="c",
+        image="busybox:1",
+        created_at=NOW,
+        state_at=NOW,
+    )
+
+
+TASKS = [
+    _task("t1", "running", "running"),
+    _task("t0", "failed", "shutdown", 137, "task: non-zero exit (137): dockerexec: unhealthy container"),
+]
+NODE = swarm.NodeSnapshot("node1", "vm", "manager", "active", "ready", "20.10.24", "127.0.0.1", True)
+
+
+@pytest.fixture
+def fake_swarm(monkeypatch, db):
+    """One service "web" (1 of 2 tasks running, update paused, a task killed as unhealthy), one node."""
+    from services.models import Task
+
+    update = swarm.UpdateStatus("paused", NOW, None, "update paused due to failure")
+    detail = swarm.ServiceDetail(summary=SUMMARY, spec=SPEC, previous_spec=SPEC, update_status=update)
+    monkeypatch.setattr(swarm, "service_list", lambda: [SUMMARY])
+    monkeypatch.setattr(swarm, "service_get", lambda service_id: SUMMARY)
+    monkeypatch.setattr(swarm, "service_detail", lambda service_id: detail)
+    monkeypatch.setattr(swarm, "task_list", lambda service_id=None, desired_running=False: TASKS)
+    monkeypatch.setattr(swarm, "node_list", lambda: [NODE])
+    monkeypatch.setattr(swarm, "engine_info", lambda: {"nodes": 1, "managers": 1, "version": "20.10.24"})
+    Task.objects.create(
+        task_id="t0",
+        service_id="svc1",
+        service_name="web",
+        slot=1,
+        state="failed",
+        exit_code=137,
+        error=TASKS[1].error,
+        created_at=NOW,
+        state_at=NOW,
+        ended_at=datetime.now(UTC) - timedelta(minutes=5),
+        end_cause="unhealthy",
+        end_cause_final=True,
+    )

@@ -4,7 +4,6 @@ import gettext
 import re
 import shutil
 import subprocess
-from datetime import UTC, datetime, timedelta
 from html.parser import HTMLParser
 
 import pytest
@@ -13,10 +12,10 @@ from django.urls import reverse
 
 from accounts import activation
 from accounts.models import Installation
-from services import jobs, swarm
-from services.models import Job, Task
+from services import jobs
+from services.models import Job
 
-from .conftest import ROOT
+from .conftest import NOW, ROOT
 
 LANGUAGES = {"es": "es", "zh-hans": "zh_Hans"}
 DOMAINS = ("django", "djangojs")
@@ -134,90 +133,6 @@ def _leaks(html: str, catalog: dict) -> list[str]:
     parser = _Text()
     parser.feed(html)
     return [text for text in parser.texts if text in english and not text.isupper()]
-
-
-NOW = datetime(2026, 11, 26, 10, 0, tzinfo=UTC)
-SPEC = {
-    "Name": "web",
-    "Labels": {"tier": "front"},
-    "Mode": {"Replicated": {"Replicas": 2}},
-    "TaskTemplate": {
-        "ContainerSpec": {
-            "Image": "busybox:1",
-            "Args": ["httpd", "-f"],
-            "Env": ["DB_PASSWORD=x"],
-            "Healthcheck": {"Test": ["CMD-SHELL", "true"]},
-        },
-        "RestartPolicy": {"Condition": "on-failure", "MaxAttempts": 3},
-    },
-    "UpdateConfig": {"FailureAction": "pause"},
-}
-SUMMARY = swarm.ServiceSummary(
-    id="svc1",
-    name="web",
-    image="busybox:1",
-    image_digest="sha256:" + "a" * 64,
-    mode="replicated",
-    replicas=2,
-    tasks_running=1,
-    tasks_desired=2,
-    version=7,
-    updated_at=NOW,
-    update_state="paused",
-    labels={"tier": "front"},
-    spec=SPEC,
-)
-
-
-def _task(task_id, state, desired, exit_code=None, error=""):
-    return swarm.TaskSnapshot(
-        id=task_id,
-        service_id="svc1",
-        slot=1,
-        node_id="node1",
-        state=state,
-        desired_state=desired,
-        message="",
-        error=error,
-        exit_code=exit_code,
-        container_id="c",
-        image="busybox:1",
-        created_at=NOW,
-        state_at=NOW,
-    )
-
-
-TASKS = [
-    _task("t1", "running", "running"),
-    _task("t0", "failed", "shutdown", 137, "task: non-zero exit (137): dockerexec: unhealthy container"),
-]
-NODE = swarm.NodeSnapshot("node1", "vm", "manager", "active", "ready", "20.10.24", "127.0.0.1", True)
-
-
-@pytest.fixture
-def fake_swarm(monkeypatch):
-    update = swarm.UpdateStatus("paused", NOW, None, "update paused due to failure")
-    detail = swarm.ServiceDetail(summary=SUMMARY, spec=SPEC, previous_spec=SPEC, update_status=update)
-    monkeypatch.setattr(swarm, "service_list", lambda: [SUMMARY])
-    monkeypatch.setattr(swarm, "service_get", lambda service_id: SUMMARY)
-    monkeypatch.setattr(swarm, "service_detail", lambda service_id: detail)
-    monkeypatch.setattr(swarm, "task_list", lambda service_id=None, desired_running=False: TASKS)
-    monkeypatch.setattr(swarm, "node_list", lambda: [NODE])
-    monkeypatch.setattr(swarm, "engine_info", lambda: {"nodes": 1, "managers": 1, "version": "20.10.24"})
-    Task.objects.create(
-        task_id="t0",
-        service_id="svc1",
-        service_name="web",
-        slot=1,
-        state="failed",
-        exit_code=137,
-        error=TASKS[1].error,
-        created_at=NOW,
-        state_at=NOW,
-        ended_at=datetime.now(UTC) - timedelta(minutes=5),
-        end_cause="unhealthy",
-        end_cause_final=True,
-    )
 
 
 @pytest.fixture
