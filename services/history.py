@@ -18,7 +18,6 @@ from .models import ServiceEvent, Task, TaskTransition
 logger = logging.getLogger(__name__)
 
 UNHEALTHY_KILL = "unhealthy container"  # as in "dockerexec: unhealthy container"
-UPDATE_STATES = {"updating", "paused", "completed", "rollback_started", "rollback_paused", "rollback_completed"}
 _TASK_FIELDS = ("slot", "node_id", "container_id", "image", "state", "desired_state", "message", "error", "exit_code")
 
 

@@ -482,11 +482,6 @@ def service_rollback(*, service_id: str, from_version: int) -> bool:
     return True
 
 
-def service_version(*, service_id: str) -> int:
-    with _engine_errors():
-        return _client().inspect_service(service_id)["Version"]["Index"]
-
-
 def service_remove(*, service_id: str) -> None:
     with _engine_errors():
         _client().remove_service(service_id)
