@@ -39,6 +39,7 @@ class SwarmWatcher:
         self.stream: swarm.EventStream | None = None
         self.identity: swarm.NodeIdentity | None = None
         self.pending: set[str] = set()  # service ids ("" = all) whose hint is not delivered yet
+        self.undelivered = False  # the last publish failed (Redis down)
         self.last_prune = 0.0
 
     # --- lifecycle ------------------------------------------------------------------------
@@ -151,8 +152,12 @@ class SwarmWatcher:
         for service_id in sorted(self.pending):
             if live.publish_service_changed(service_id=service_id, action="changed"):
                 self.pending.discard(service_id)
+                if self.undelivered:
+                    logger.info("Redis is back: re-published a hint for %s", service_id or "all services")
             else:
-                break  # Redis is down: try again at the next tick
+                self.undelivered = True
+                return  # Redis is down: try again at the next tick
+        self.undelivered = False
 
     def housekeeping(self) -> None:
         self.status(Watcher.State.CONNECTED, "")

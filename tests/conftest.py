@@ -110,23 +110,37 @@ def running_tasks(service) -> int:
 # --- Redis ------------------------------------------------------------------------------------
 
 
-@pytest.fixture(scope="session")
-def redis_server() -> Iterator[str]:
-    client = redis.Redis.from_url(settings.REDIS_URL, socket_connect_timeout=1)
-    process = None
-    try:
-        client.ping()
-    except redis.exceptions.ConnectionError:
-        port = str(settings.TEST_REDIS_PORT)
-        process = subprocess.Popen(
-            ["redis-server", "--bind", "127.0.0.1", "--port", port, "--save", "", "--appendonly", "no"],
+class RedisServer:
+    """The tests' private redis-server, which a test may stop and start again."""
+
+    def __init__(self, url: str, port: int) -> None:
+        self.url, self.port, self.process = url, port, None
+        self.client = redis.Redis.from_url(url, socket_connect_timeout=1)
+
+    def start(self) -> None:
+        if _redis_answers(self.client):
+            return
+        self.process = subprocess.Popen(
+            ["redis-server", "--bind", "127.0.0.1", "--port", str(self.port), "--save", "", "--appendonly", "no"],
             stdout=subprocess.DEVNULL,
         )
-        wait_until(lambda: _redis_answers(client), timeout=10, message="redis-server did not start")
-    yield settings.REDIS_URL
-    if process:
-        process.terminate()
-        process.wait(10)
+        wait_until(lambda: _redis_answers(self.client), timeout=10, message="redis-server did not start")
+
+    def stop(self) -> None:
+        if self.process is None:
+            pytest.skip("this Redis was not started by the tests")
+        self.process.terminate()
+        self.process.wait(10)
+        self.process = None
+
+
+@pytest.fixture(scope="session")
+def redis_server() -> Iterator[RedisServer]:
+    server = RedisServer(settings.REDIS_URL, settings.TEST_REDIS_PORT)
+    server.start()
+    yield server
+    if server.process:
+        server.stop()
 
 
 def _redis_answers(client) -> bool:

@@ -186,3 +186,27 @@ def test_engine_calls_per_page_do_not_grow_with_the_number_of_services(stack, ma
     assert with_three == with_sixty
     assert len(with_three["list"]) == 2  # one services call, one tasks call
     assert max(len(calls) for calls in with_sixty.values()) <= 4
+
+
+def test_with_redis_down_the_watcher_keeps_recording_and_publishes_when_it_returns(stack, make_service, redis_server):
+    from channels.layers import channel_layers
+
+    service = make_service()
+    stored = Task.objects.filter(service_id=service.id, state="running")
+    wait_until(lambda: stored.count() == 1, timeout=30)
+
+    redis_server.stop()
+    try:
+        service.scale(2)
+        wait_until(lambda: stored.count() == 2, timeout=30, message="the watcher stopped recording without Redis")
+        wait_until(lambda: "could not publish" in stack.log("watcher"), timeout=10)
+    finally:
+        redis_server.start()
+        channel_layers.backends.clear()  # this process's layer lost its connections too
+
+    # The hint it kept is sent once Redis answers again.
+    wait_until(
+        lambda: f"re-published a hint for {service.id}" in stack.log("watcher"),
+        timeout=15,
+        message="the watcher did not re-publish the hint it kept",
+    )
