@@ -394,8 +394,9 @@ SUMMARY = swarm.ServiceSummary(
 )
 
 
-def _task(task_id, state, desired, exit_code=None, error=""):
-    return swarm.TaskSnapshot(
+def task_snapshot(task_id="t1", state="running", desired="running", error="", exit_code=None, **overrides):
+    """A TaskSnapshot as services.swarm returns it."""
+    values = dict(
         id=task_id,
         service_id="svc1",
         slot=1,
@@ -410,11 +411,12 @@ def _task(task_id, state, desired, exit_code=None, error=""):
         created_at=NOW,
         state_at=NOW,
     )
+    return swarm.TaskSnapshot(**{**values, **overrides})
 
 
 TASKS = [
-    _task("t1", "running", "running"),
-    _task("t0", "failed", "shutdown", 137, "task: non-zero exit (137): dockerexec: unhealthy container"),
+    task_snapshot("t1"),
+    task_snapshot("t0", "failed", "shutdown", "task: non-zero exit (137): dockerexec: unhealthy container", 137),
 ]
 NODE = swarm.NodeSnapshot("node1", "vm", "manager", "active", "ready", "20.10.24", "127.0.0.1", True)
 

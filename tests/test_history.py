@@ -8,24 +8,14 @@ from services import history, swarm
 from services.models import ServiceEvent, Task, TaskTransition
 from services.watcher import SwarmWatcher
 
+from .conftest import task_snapshot
+
 T0 = datetime(2026, 11, 26, 10, 0, tzinfo=UTC)
 
 
-def snapshot(task_id="t1", state="running", desired="running", error="", exit_code=None, at=T0, node="n1", slot=1):
-    return swarm.TaskSnapshot(
-        id=task_id,
-        service_id="svc",
-        slot=slot,
-        node_id=node,
-        state=state,
-        desired_state=desired,
-        message="",
-        error=error,
-        exit_code=exit_code,
-        container_id="c1",
-        image="img",
-        created_at=T0 - timedelta(seconds=5),
-        state_at=at,
+def snapshot(task_id="t1", state="running", desired="running", error="", exit_code=None, at=T0, node="n1"):
+    return task_snapshot(
+        task_id, state, desired, error, exit_code, node_id=node, created_at=T0 - timedelta(seconds=5), state_at=at
     )
 
 
