@@ -1,5 +1,6 @@
 """The seed article's situations on the real engine, recorded by the real watcher process."""
 
+import signal
 import time
 
 import docker
@@ -97,7 +98,7 @@ def test_changes_missed_while_the_watcher_was_down_appear_exactly_once(stack, ma
     wait_until(lambda: Task.objects.filter(service_id=service.id, state="running").exists(), timeout=30)
     wait_until(lambda: Watcher.objects.filter(last_event_ns__isnull=False).exists(), timeout=30)
 
-    stack.stop("watcher")
+    stack.stop("watcher", signal.SIGKILL)  # no clean exit: only what it stored survives
     service.scale(3)
     wait_until(lambda: running_tasks(service) == 3, timeout=60)
     assert Task.objects.filter(service_id=service.id).count() == 1
