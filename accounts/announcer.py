@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import threading
 
+from django.conf import settings
 from django.db import close_old_connections, connection
 from django.utils import timezone
 
@@ -37,6 +38,13 @@ def _announce(base_url: str, stop: threading.Event, interval: float) -> None:
                     token,
                     expires_at.strftime("%H:%M"),
                 )
+                if not settings.SWARMDECK_URL:
+                    logger.warning(
+                        "SWARMDECK_URL is not set: if you reach this server at another address, open "
+                        "/activate/?token=%s there, and set SWARMDECK_URL=http://<that address>:<port> so the "
+                        "link names it and the panel accepts that address.",
+                        token,
+                    )
         except Exception:
             logger.exception("could not issue a setup token; retrying")
         stop.wait(interval)

@@ -12,7 +12,9 @@ class UpdatesForm(forms.Form):
         label=_("Update Swarmdeck automatically"),
         required=False,
         help_text=_(
-            "When a new image of the panel is published, the panel's own service is updated with "
-            "Swarm's rolling update, and rolled back if it does not become healthy."
+            "When a new image of the panel is published under its tag, the panel updates itself: "
+            "its service with Swarm's rolling update, or its container through a helper, and goes "
+            "back to the running version by itself if the new one does not become healthy. "
+            "The Updates page shows every check and lets you change this later."
         ),
     )

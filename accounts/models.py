@@ -9,7 +9,6 @@ class Installation(models.Model):
     singleton = models.BooleanField(default=True, unique=True, editable=False)
     activated_at = models.DateTimeField(_("activated"), auto_now_add=True)
     admin = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, verbose_name=_("administrator"))
-    auto_update = models.BooleanField(_("update the panel automatically"), default=False)
     wizard_step = models.CharField(_("first-run step"), max_length=20, default="language")
     wizard_done_at = models.DateTimeField(_("first run finished"), null=True, blank=True)
 

@@ -11,6 +11,8 @@ from django.views.decorators.http import require_http_methods
 from django.views.i18n import JavaScriptCatalog
 from django.views.i18n import set_language as django_set_language
 
+from updates import policy
+
 from . import activation, wizard
 from .access import public
 from .forms import LanguageForm, UpdatesForm
@@ -106,7 +108,9 @@ def setup(request, step: str | None = None):
     if step == "language":
         context["form"] = LanguageForm(initial={"language": translation.get_language()})
     elif step == "updates":
-        context["form"] = UpdatesForm(initial={"auto_update": installation.auto_update})
+        auto_update = policy.auto_update_get()
+        context["form"] = UpdatesForm(initial={"auto_update": auto_update.enabled})
+        context["auto_update"] = auto_update
     elif step == "docker":
         context["check"] = wizard.docker_check()
     return _render_step(request, step, **context)
@@ -135,7 +139,8 @@ def _setup_post(request, installation: Installation, step: str):
         form = UpdatesForm(request.POST)
         if not form.is_valid():
             return _render_step(request, step, form=form)
-        wizard.auto_update_choose(installation=installation, enabled=form.cleaned_data["auto_update"])
+        if not policy.auto_update_get().fixed:
+            policy.auto_update_set(enabled=form.cleaned_data["auto_update"])
     following = wizard.next_step(installation, step)
     if following is None:
         messages.success(request, _("Swarmdeck is ready."))

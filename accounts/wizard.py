@@ -50,11 +50,6 @@ def language_choose(*, user, language: str) -> None:
     Profile.objects.update_or_create(user=user, defaults={"language": language})
 
 
-def auto_update_choose(*, installation: Installation, enabled: bool) -> None:
-    installation.auto_update = enabled
-    installation.save(update_fields=["auto_update"])
-
-
 def docker_check() -> DockerCheck:
     try:
         info = swarm.engine_info()

@@ -9,7 +9,7 @@ def env_str(name: str, default: str = "") -> str:
     return os.environ.get(name, default)
 
 
-def env_bool(name: str, default: bool = False) -> bool:
+def env_bool(name: str, default: bool | None = False) -> bool | None:
     value = os.environ.get(name)
     if value is None or value == "":
         return default

@@ -4,6 +4,7 @@ import os
 import secrets
 from datetime import timedelta
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
@@ -39,9 +40,16 @@ def _secret_key() -> str:
 
 SECRET_KEY = _secret_key()
 
+# How users reach the panel: the host of the printed activation link, and an allowed host name.
+SWARMDECK_URL = env_str("SWARMDECK_URL").rstrip("/")
+_URL_HOST = urlsplit(SWARMDECK_URL).hostname if SWARMDECK_URL else None
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", [] if PRODUCTION else ["127.0.0.1", "localhost", "[::1]"])
+if _URL_HOST and _URL_HOST not in ALLOWED_HOSTS:
+    ALLOWED_HOSTS.append(_URL_HOST)
 if PRODUCTION and not ALLOWED_HOSTS:
     raise ImproperlyConfigured("ALLOWED_HOSTS is required in production mode.")
+# The container's health check asks http://127.0.0.1/healthz from inside the container.
+ALLOWED_HOSTS += [host for host in ("127.0.0.1", "localhost") if host not in ALLOWED_HOSTS]
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
 
 INSTALLED_APPS = [
@@ -54,8 +62,10 @@ INSTALLED_APPS = [
     "django.contrib.humanize",
     "channels",
     "axes",
+    "dashboard",
     "accounts",
     "services",
+    "updates",
 ]
 
 MIDDLEWARE = [
@@ -121,7 +131,6 @@ LOGIN_REDIRECT_URL = "services:overview"
 LOGOUT_REDIRECT_URL = "login"
 
 # First run: the server prints an activation link with a one-time token that expires.
-SWARMDECK_URL = env_str("SWARMDECK_URL")  # how users reach the panel, for the printed link
 SWARMDECK_SETUP_TOKEN_MINUTES = env_int("SWARMDECK_SETUP_TOKEN_MINUTES", 30)
 
 # Brute force: lock an IP address, and separately a user name, after repeated failures.
@@ -148,8 +157,9 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
-STATIC_ROOT = DATA_DIR / "static"
-STATIC_ROOT.mkdir(exist_ok=True)
+# The image collects its static files at build time, outside the data volume.
+STATIC_ROOT = Path(env_str("SWARMDECK_STATIC_ROOT", str(DATA_DIR / "static")))
+STATIC_ROOT.mkdir(parents=True, exist_ok=True)
 # Served by WhiteNoise from the ASGI server itself; no separate web server needed.
 WHITENOISE_USE_FINDERS = True
 
@@ -179,7 +189,7 @@ CONTENT_SECURITY_POLICY = {
 }
 
 # Redis carries the Channels layer and the Celery broker.
-REDIS_URL = env_str("REDIS_URL", "redis://127.0.0.1:6390/0")
+REDIS_URL = env_secret("REDIS_URL", "redis://127.0.0.1:6390/0")  # REDIS_URL_FILE: a password in a secret
 CHANNEL_LAYERS = {
     "default": {
         "BACKEND": "channels_redis.core.RedisChannelLayer",
@@ -208,7 +218,12 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
     "unacked_restore_interval": 5,
     "unacked_restore_throttle": 1,
 }
-CELERY_BEAT_SCHEDULE = {"reap-stale-jobs": {"task": "services.tasks.reap_stale_jobs_task", "schedule": 30.0}}
+CELERY_BEAT_SCHEDULE = {
+    "reap-stale-jobs": {"task": "services.tasks.reap_stale_jobs_task", "schedule": 30.0},
+    # Every minute: is an update check due by the schedule stored in the database? (Changing the
+    # schedule on the Updates page then needs no restart.)
+    "update-check-due": {"task": "updates.tasks.update_check_due_task", "schedule": 60.0},
+}
 SWARMDECK_JOB_STALE_SECONDS = env_int("SWARMDECK_JOB_STALE_SECONDS", 30)
 SWARMDECK_JOB_REAP_SECONDS = env_int("SWARMDECK_JOB_REAP_SECONDS", 600)
 SWARMDECK_JOB_CONFLICT_RETRIES = env_int("SWARMDECK_JOB_CONFLICT_RETRIES", 3)
@@ -217,6 +232,19 @@ SWARMDECK_ROLLOUT_TIMEOUT = env_int("SWARMDECK_ROLLOUT_TIMEOUT", 600)
 # The Docker engine (a Swarm manager). Unset means the local socket.
 DOCKER_HOST = env_str("DOCKER_HOST", "unix:///var/run/docker.sock")
 DOCKER_TIMEOUT = env_int("SWARMDECK_DOCKER_TIMEOUT", 10)
+# The panel's health: the watcher whose heartbeat /healthz asks about (its own, in the all-in-one
+# container); unset, any watcher's. A heartbeat older than this means the watcher is stuck or gone.
+SWARMDECK_HEALTH_WATCHER = env_str("SWARMDECK_HEALTH_WATCHER")
+SWARMDECK_WATCHER_STALE_SECONDS = env_int("SWARMDECK_WATCHER_STALE_SECONDS", 90)
+
+# Updates: SWARMDECK_AUTO_UPDATE, when set, fixes the panel's own auto-update flag (the page then
+# shows it as fixed); unset, the flag stored by the wizard or the Updates page decides.
+SWARMDECK_AUTO_UPDATE = env_bool("SWARMDECK_AUTO_UPDATE", None)
+# An update is given this long to become healthy before Swarm (or the helper) rolls it back.
+SWARMDECK_UPDATE_MONITOR_SECONDS = env_int("SWARMDECK_UPDATE_MONITOR_SECONDS", 120)
+# The same image is not updated to again within this many seconds (a tag that keeps moving back).
+SWARMDECK_UPDATE_COOLDOWN_SECONDS = env_int("SWARMDECK_UPDATE_COOLDOWN_SECONDS", 3600)
+
 # Task and restart history is kept this long (Swarm itself keeps only 5 tasks per slot).
 SWARMDECK_HISTORY_DAYS = env_int("SWARMDECK_HISTORY_DAYS", 30)
 

@@ -20,6 +20,30 @@ STEPS = {
     "progress": _("{done} of {total} tasks updated."),
     "converged": _("{running} of {desired} tasks running."),
     "succeeded": _("Done."),
+    # Updates: checks of the followed image tags, and image updates.
+    "check_up_to_date": _("{name}: up to date ({digest})."),
+    "check_available": _("{name}: a newer image is available ({digest}); it is not applied automatically."),
+    "check_rolled_back_before": _(
+        "{name}: the tag names {digest}, which was rolled back before; it is not tried again by itself."
+    ),
+    "check_registry_unreachable": _("{name}: the registry of {image} cannot be reached; nothing was changed."),
+    "check_tag_not_found": _("{name}: the registry does not have {image} (any more); nothing was changed."),
+    "check_not_supported": _("{name}: cannot be updated here; the Updates page says why."),
+    "update_requested": _("{name}: update to {digest} requested as job #{job}."),
+    "image_sent": _("{name}: image {image} sent to Swarm (failure action: rollback)."),
+    "image_already_sent": _("{name}: the new image was already sent by an earlier attempt; following the update."),
+    "helper_started": _(
+        "Helper container {name} started: it replaces the panel's container "
+        "and puts it back if the new one is not healthy."
+    ),
+    "helper_waiting": _("Waiting for the helper container to finish the update."),
+    "image_pulled": _("Image {image} pulled."),
+    "data_backed_up": _("Database copied to {path} before the update."),
+    "old_stopped": _("Old container stopped and kept as {name}."),
+    "new_started": _("New container started from {image}; waiting up to {seconds} seconds for it to become healthy."),
+    "new_healthy": _("The new container is healthy; the old one was removed."),
+    "old_restored": _("The old container is running again."),
+    "unchanged_image": _("The tag still names the running image; nothing to update."),
 }
 
 ERRORS = {
@@ -42,6 +66,14 @@ ERRORS = {
     "too_many_attempts": _("Gave up after {attempts} attempts."),
     "stale": _("The worker running this job stopped answering (no heartbeat for {seconds} seconds)."),
     "crashed": _("Unexpected error in the job."),
+    "registry_unreachable": _("The image's registry cannot be reached; nothing was changed."),
+    "tag_not_found": _("The registry does not have this image tag (any more); nothing was changed."),
+    "not_in_container": _("Swarmdeck does not run in a container of this engine, so it cannot update itself."),
+    "container_not_found": _("The container does not exist (any more)."),
+    "image_not_found": _("The image is not on this engine."),
+    "helper_lost": _("The update helper container ended without finishing the update."),
+    "new_unhealthy": _("The new container did not become healthy ({reason}); the old one was put back."),
+    "check_failed": _("No followed image could be checked; see the steps."),
 }
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import copy
 import logging
 import time
+from collections.abc import Callable
 from datetime import timedelta
 
 from django.conf import settings
@@ -25,11 +26,16 @@ from .models import Job
 logger = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 3
+LOST_QUEUED_SECONDS = 60  # a queued job not claimed by then is handed to the worker again
 POLL = 0.5  # seconds between two looks at the rollout
 SETTLE = 3.0  # seconds a change without rolling update may take to show up as converged
 # Seconds the tasks may stay short of the desired count once Swarm considers the rollout done
 # (tasks failing, no node with room...) before the job fails with their error.
 CONVERGE_GRACE = 30.0
+
+
+class JobHandedOver(Exception):
+    """Another process finishes this job (the update helper that replaces the panel's container)."""
 
 
 class JobOutcome(Exception):
@@ -103,7 +109,7 @@ def _enqueue(job_id: int) -> None:
         run_job_task.apply_async((job_id,), retry=True, retry_policy=settings.CELERY_TASK_PUBLISH_RETRY_POLICY)
     except Exception as exc:  # kombu/redis raise several types; all mean "not queued"
         logger.warning("could not enqueue job %s: %s", job_id, exc)
-        _finish(job_id, Job.State.FAILED, code="queue_down", detail=str(exc))
+        job_finish(job_id, Job.State.FAILED, code="queue_down", detail=str(exc))
 
 
 # --- running ----------------------------------------------------------------------------------
@@ -127,9 +133,9 @@ def job_claim(*, job_id: int) -> Job | None:
         return None
     job = Job.objects.get(id=job_id)
     if job.attempts > MAX_ATTEMPTS:
-        _finish(job_id, Job.State.FAILED, code="too_many_attempts", attempts=MAX_ATTEMPTS)
+        job_finish(job_id, Job.State.FAILED, code="too_many_attempts", attempts=MAX_ATTEMPTS)
         return None
-    _log(job, "claimed" if job.attempts == 1 else "resumed", attempt=job.attempts)
+    job_step(job, "claimed" if job.attempts == 1 else "resumed", attempt=job.attempts)
     return job
 
 
@@ -141,16 +147,38 @@ def job_run(*, job_id: int) -> None:
         return
     try:
         _RUNNERS[job.kind](job)
+    except JobHandedOver:
+        return
     except JobOutcome as outcome:
-        _finish(job.id, outcome.state, code=outcome.code, detail=outcome.detail, **outcome.params)
+        job_finish(job.id, outcome.state, code=outcome.code, detail=outcome.detail, **outcome.params)
     except swarm.SwarmError as exc:
-        _finish(job.id, Job.State.FAILED, code=_error_code(exc), detail=exc.detail or exc.message)
+        job_finish(job.id, Job.State.FAILED, code=_error_code(exc), detail=exc.detail or exc.message)
     except Exception as exc:
         logger.exception("job %s crashed", job.id)
-        _finish(job.id, Job.State.FAILED, code="crashed", detail=repr(exc))
+        job_finish(job.id, Job.State.FAILED, code="crashed", detail=repr(exc))
     else:
-        _log(job, "succeeded")
-        _finish(job.id, Job.State.SUCCEEDED)
+        job_step(job, "succeeded")
+        job_finish(job.id, Job.State.SUCCEEDED)
+
+
+def job_resume_lost() -> int:
+    """Hand the worker again the jobs whose message was lost: queued for a minute, or running with
+    a stale heartbeat (its worker was replaced, e.g. by the panel's own update, and the broker went
+    with it). The claim is conditional, so a job that is in fact running is never run twice."""
+    now = timezone.now()
+    lost = Job.objects.filter(
+        Q(state=Job.State.QUEUED, created_at__lt=now - timedelta(seconds=LOST_QUEUED_SECONDS))
+        | Q(
+            state=Job.State.RUNNING,
+            heartbeat_at__lt=now - timedelta(seconds=settings.SWARMDECK_JOB_STALE_SECONDS),
+            heartbeat_at__gte=now - timedelta(seconds=settings.SWARMDECK_JOB_REAP_SECONDS),
+        )
+    ).values_list("id", flat=True)
+    count = 0
+    for job_id in lost:
+        _enqueue(job_id)
+        count += 1
+    return count
 
 
 def job_reap_stale() -> int:
@@ -177,6 +205,11 @@ def _error_code(exc: swarm.SwarmError) -> str:
         swarm.SwarmConflict: "conflict",
         swarm.NoPreviousSpec: "no_previous",
         swarm.NotScalable: "not_scalable",
+        swarm.RegistryUnreachable: "registry_unreachable",
+        swarm.TagNotFound: "tag_not_found",
+        swarm.NotInContainer: "not_in_container",
+        swarm.ContainerNotFound: "container_not_found",
+        swarm.ImageNotFound: "image_not_found",
     }.get(type(exc), "engine")
 
 
@@ -189,7 +222,7 @@ def _with_step(job_id: int, code: str, **params) -> list:
     return [*steps, _step(code, **params)]
 
 
-def _log(job: Job, code: str, **params) -> None:
+def job_step(job: Job, code: str, **params) -> None:
     job.steps = _with_step(job.id, code, **params)
     Job.objects.filter(id=job.id).update(steps=job.steps, heartbeat_at=timezone.now())
     _publish(job)
@@ -201,12 +234,15 @@ def _publish(job: Job) -> None:
         live.publish_service_changed(service_id=job.service_id, action="job")
 
 
-def _finish(job_id: int, state: str, *, code: str = "", detail: str = "", **params) -> None:
+def job_finish(job_id: int, state: str, *, code: str = "", detail: str = "", **params) -> bool:
+    """End a job, once: a finished job never changes state again (False then)."""
     updates = {"state": state, "finished_at": timezone.now()}
     if code:
         updates.update(error_code=code, error=detail, steps=_with_step(job_id, f"error:{code}", **params))
-    Job.objects.filter(id=job_id).update(**updates)
-    live.publish_job_changed(job_id=job_id, state=state)
+    ended = Job.objects.filter(id=job_id).exclude(state__in=Job.FINISHED_STATES).update(**updates)
+    if ended:
+        live.publish_job_changed(job_id=job_id, state=state)
+    return bool(ended)
 
 
 # --- the runners: act once, then follow the rollout -------------------------------------------
@@ -217,28 +253,28 @@ def _run_create(job: Job) -> None:
     existing = swarm.service_find(name=values["name"])
     if existing and existing.labels.get("swarmdeck.job") == str(job.id):
         service_id = existing.id
-        _log(job, "adopted", name=values["name"])
+        job_step(job, "adopted", name=values["name"])
     else:
         # A name taken by another service is refused by the engine, in its own words.
         service_id = swarm.service_create(spec=specs.spec_create(name=values["name"], values=values, job_id=job.id))
-        _log(job, "created", name=values["name"])
+        job_step(job, "created", name=values["name"])
     Job.objects.filter(id=job.id).update(service_id=service_id)
     job.service_id = service_id
-    _follow(job, expect_update=False)
+    rollout_follow(job, expect_update=False)
 
 
 def _run_update(job: Job) -> None:
     groups = job.params["groups"]
     changed = _update(job, lambda spec: specs.spec_apply(spec, groups))
-    _log(job, "updated" if changed else "unchanged")
-    _follow(job, expect_update=changed)
+    job_step(job, "updated" if changed else "unchanged")
+    rollout_follow(job, expect_update=changed)
 
 
 def _run_scale(job: Job) -> None:
     replicas = int(job.params["replicas"])
     swarm.service_scale(service_id=job.service_id, replicas=replicas)
-    _log(job, "scaled", replicas=replicas)
-    _follow(job, expect_update=False)
+    job_step(job, "scaled", replicas=replicas)
+    rollout_follow(job, expect_update=False)
 
 
 def _run_redeploy(job: Job) -> None:
@@ -251,14 +287,14 @@ def _run_redeploy(job: Job) -> None:
         return spec
 
     changed = _update(job, force)
-    _log(job, "redeployed" if changed else "unchanged")
-    _follow(job, expect_update=changed)
+    job_step(job, "redeployed" if changed else "unchanged")
+    rollout_follow(job, expect_update=changed)
 
 
 def _run_rollback(job: Job) -> None:
     sent = swarm.service_rollback(service_id=job.service_id, from_version=job.params["from_version"])
-    _log(job, "rollback_sent" if sent else "rollback_already")
-    _follow(job, expect_update=True)
+    job_step(job, "rollback_sent" if sent else "rollback_already")
+    rollout_follow(job, expect_update=True)
 
 
 def _run_remove(job: Job) -> None:
@@ -268,7 +304,7 @@ def _run_remove(job: Job) -> None:
         if job.attempts == 1:
             raise
         # An earlier attempt removed it before its worker stopped.
-    _log(job, "removed")
+    job_step(job, "removed")
 
 
 def _update(job: Job, change) -> bool:
@@ -277,7 +313,7 @@ def _update(job: Job, change) -> bool:
     def counted(spec: dict) -> dict:
         tries.append(1)
         if len(tries) > 1:
-            _log(job, "conflict_retry", attempt=len(tries))
+            job_step(job, "conflict_retry", attempt=len(tries))
         return change(copy.deepcopy(spec))
 
     return swarm.service_update(
@@ -285,15 +321,16 @@ def _update(job: Job, change) -> bool:
     )
 
 
-def _follow(job: Job, *, expect_update: bool) -> None:
-    """Watch the rollout until Swarm says how it ended (or the timeout)."""
+def rollout_follow(job: Job, *, expect_update: bool, service_id: str = "") -> None:
+    """Watch the rollout of the job's service (or ``service_id``) until Swarm says how it ended."""
+    service_id = service_id or job.service_id
     timeout = settings.SWARMDECK_ROLLOUT_TIMEOUT
     begun = time.monotonic()
     started_at = Job.objects.values_list("started_at", flat=True).get(id=job.id) - timedelta(seconds=1)
     last = (None, None, None)
     short_since = None
     while True:
-        detail = swarm.service_detail(service_id=job.service_id)
+        detail = swarm.service_detail(service_id=service_id)
         update = detail.update_status
         fresh = update if update and update.started_at and update.started_at >= started_at else None
         summary = detail.summary
@@ -309,10 +346,10 @@ def _follow(job: Job, *, expect_update: bool) -> None:
                 progress_done=min(done, summary.tasks_desired), progress_total=summary.tasks_desired, update_state=state
             )
             if state:
-                _log(job, "update_state", state=state)
-                _log(job, "progress", done=min(done, summary.tasks_desired), total=summary.tasks_desired)
+                job_step(job, "update_state", state=state)
+                job_step(job, "progress", done=min(done, summary.tasks_desired), total=summary.tasks_desired)
             else:
-                _log(job, "converged", running=summary.tasks_running, desired=summary.tasks_desired)
+                job_step(job, "converged", running=summary.tasks_running, desired=summary.tasks_desired)
         else:
             Job.objects.filter(id=job.id).update(heartbeat_at=timezone.now())
         if _ended(job, fresh, summary, expect_update, time.monotonic() - begun):
@@ -361,7 +398,12 @@ def _ended(job: Job, update: swarm.UpdateStatus | None, summary: swarm.ServiceSu
     return converged and (not expect_update or waited > SETTLE)
 
 
-_RUNNERS = {
+def runner_register(*, kind: str, runner: Callable[[Job], None]) -> None:
+    """Let another app run a job kind (updates: checks and image updates)."""
+    _RUNNERS[kind] = runner
+
+
+_RUNNERS: dict[str, Callable[[Job], None]] = {
     Job.Kind.CREATE: _run_create,
     Job.Kind.UPDATE: _run_update,
     Job.Kind.SCALE: _run_scale,

@@ -13,6 +13,8 @@ class Job(models.Model):
         REDEPLOY = "redeploy", _("Redeploy")
         ROLLBACK = "rollback", _("Roll back")
         REMOVE = "remove", _("Remove")
+        UPDATE_CHECK = "update_check", _("Check for updates")
+        IMAGE_UPDATE = "image_update", _("Update image")
 
     class State(models.TextChoices):
         QUEUED = "queued", _("Queued")

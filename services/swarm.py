@@ -8,6 +8,7 @@ small frozen dataclasses instead of engine JSON, and turns docker-py's errors in
 from __future__ import annotations
 
 import contextlib
+import re
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -218,11 +219,11 @@ def _client() -> docker.APIClient:
 
 
 @contextlib.contextmanager
-def _engine_errors() -> Iterator[None]:
+def _engine_errors(not_found: type[SwarmError] | None = None) -> Iterator[None]:
     try:
         yield
     except NotFound as exc:
-        raise ServiceNotFound(exc.explanation or str(exc)) from exc
+        raise (not_found or ServiceNotFound)(exc.explanation or str(exc)) from exc
     except APIError as exc:
         text = str(exc.explanation or exc)
         if exc.status_code == 503 and "swarm" in text.lower():
@@ -529,3 +530,279 @@ class EventStream:
 def event_stream(*, since: float | None = None, until: float | None = None) -> EventStream:
     """Events from ``since`` on; with ``until`` a finite replay, without it a live stream."""
     return EventStream(since, until)
+
+
+# --- images, registries and the panel's own container (updates) ------------------------------
+
+
+class RegistryUnreachable(SwarmError):
+    @property
+    def message(self) -> str:
+        return _("The registry of this image cannot be reached, so no update was checked.")
+
+
+class TagNotFound(SwarmError):
+    @property
+    def message(self) -> str:
+        return _("The registry does not have this image tag (any more).")
+
+
+class ContainerNotFound(SwarmError):
+    @property
+    def message(self) -> str:
+        return _("The container does not exist (any more).")
+
+
+class ImageNotFound(SwarmError):
+    @property
+    def message(self) -> str:
+        return _("The image is not on this engine.")
+
+
+class NotInContainer(SwarmError):
+    @property
+    def message(self) -> str:
+        return _("Swarmdeck does not run in a container of this engine, so it cannot update itself.")
+
+
+@dataclass(frozen=True)
+class ContainerSnapshot:
+    id: str
+    name: str
+    image: str  # the reference it was started with, e.g. registry:5000/swarmdeck:latest
+    image_id: str
+    state: str  # created, running, exited...
+    health: str  # healthy, unhealthy, starting, or "" without a health check
+    health_log: str  # the last health check's output, for a failed update's reason
+    service_id: str  # set for a Swarm task's container
+    stack: str  # com.docker.stack.namespace, for a stack's containers
+    exit_code: int | None
+
+
+def image_reference_parts(reference: str) -> tuple[str, str, str]:
+    """(repository, tag, digest) of an image reference; the tag defaults to latest like the CLI."""
+    name, _sep, digest = reference.partition("@")
+    last = name.rsplit("/", 1)[-1]
+    repository, tag = name.rsplit(":", 1) if ":" in last else (name, "latest" if not digest else "")
+    return repository, tag, digest
+
+
+def image_remote_digest(*, image: str) -> str:
+    """The digest the registry holds for a tag: the engine asks the registry (a manifest request,
+    no pull, through the engine's own registry settings and credentials)."""
+    try:
+        with _engine_errors(TagNotFound):
+            raw = _client().inspect_distribution(image)
+    except (EngineUnreachable, TagNotFound):
+        raise
+    except SwarmError as exc:
+        text = exc.detail.lower()
+        if "manifest unknown" in text or "not found" in text:
+            raise TagNotFound(exc.detail) from exc
+        raise RegistryUnreachable(exc.detail) from exc
+    return raw["Descriptor"]["digest"]
+
+
+def image_local_digests(*, image: str) -> list[str]:
+    """The registry digests this engine knows for a local image (by reference or id)."""
+    try:
+        with _engine_errors(ImageNotFound):
+            raw = _client().inspect_image(image)
+    except ImageNotFound:
+        return []
+    return [item.partition("@")[2] for item in raw.get("RepoDigests") or []]
+
+
+def image_pull(*, image: str) -> str:
+    """Pull a reference; return the local image id."""
+    repository, tag, digest = image_reference_parts(image)
+    with _engine_errors(TagNotFound):
+        client = _client()
+        client.pull(repository, tag=digest or tag)
+        return client.inspect_image(image)["Id"]
+
+
+def _container(raw: dict) -> ContainerSnapshot:
+    state = raw.get("State") or {}
+    health = state.get("Health") or {}
+    log = health.get("Log") or []
+    labels = raw.get("Config", {}).get("Labels") or {}
+    return ContainerSnapshot(
+        id=raw["Id"],
+        name=raw.get("Name", "").lstrip("/"),
+        image=raw.get("Config", {}).get("Image", ""),
+        image_id=raw.get("Image", ""),
+        state=state.get("Status", ""),
+        health=health.get("Status", ""),
+        health_log=(log[-1].get("Output") or "").strip()[-500:] if log else "",
+        service_id=labels.get("com.docker.swarm.service.id", ""),
+        stack=labels.get("com.docker.stack.namespace", ""),
+        exit_code=state.get("ExitCode") if state.get("Status") == "exited" else None,
+    )
+
+
+def container_get(*, container_id: str) -> ContainerSnapshot:
+    with _engine_errors(ContainerNotFound):
+        return _container(_client().inspect_container(container_id))
+
+
+def _own_container_id() -> str:
+    # Docker bind-mounts /etc/hostname from <data-root>/containers/<id>/: the surest way to learn
+    # our own id, whatever the host name was set to.
+    try:
+        with open("/proc/self/mountinfo", encoding="utf-8") as handle:
+            for line in handle:
+                found = re.search(r"/containers/([0-9a-f]{64})/", line)
+                if found:
+                    return found.group(1)
+    except OSError:
+        pass
+    return ""
+
+
+def container_self() -> ContainerSnapshot:
+    """The container this process runs in, as its engine sees it."""
+    container_id = _own_container_id()
+    if not container_id:
+        raise NotInContainer("")
+    try:
+        return container_get(container_id=container_id)
+    except ContainerNotFound as exc:
+        raise NotInContainer(exc.detail) from exc
+
+
+def service_image_set(*, service_id: str, image: str, monitor_seconds: int, stop_first: bool) -> bool:
+    """Move a service to an image with a rolling update Swarm rolls back by itself when a new task
+    does not stay healthy for ``monitor_seconds``. Idempotent: False when already on that image."""
+
+    def change(spec: dict) -> dict:
+        container = spec["TaskTemplate"]["ContainerSpec"]
+        if container.get("Image") == image:
+            return spec
+        container["Image"] = image
+        monitor = monitor_seconds * 1_000_000_000
+        order = "stop-first" if stop_first else "start-first"
+        spec["UpdateConfig"] = {
+            **(spec.get("UpdateConfig") or {}),
+            "FailureAction": "rollback",
+            "Monitor": monitor,
+            "Order": order,
+            "MaxFailureRatio": 0,
+        }
+        spec["RollbackConfig"] = {**(spec.get("RollbackConfig") or {}), "Monitor": monitor, "Order": order}
+        return spec
+
+    return service_update(service_id=service_id, change=change)
+
+
+def service_host_ports(*, service_id: str) -> bool:
+    """True when the service publishes a port in host mode: two of its tasks cannot share a node's port."""
+    with _engine_errors():
+        raw = _client().inspect_service(service_id)
+    ports = (raw["Spec"].get("EndpointSpec") or {}).get("Ports") or []
+    return any(port.get("PublishMode") == "host" for port in ports)
+
+
+def services_in_stack(*, stack: str) -> list[ServiceSummary]:
+    with _engine_errors():
+        raw = _client().services(filters={"label": f"com.docker.stack.namespace={stack}"}, status=True)
+    return sorted((_summary(item) for item in raw), key=lambda s: s.name)
+
+
+def services_labelled(*, label: str) -> list[ServiceSummary]:
+    with _engine_errors():
+        raw = _client().services(filters={"label": label}, status=True)
+    return sorted((_summary(item) for item in raw), key=lambda s: s.name)
+
+
+def _user_config(raw: dict) -> dict:
+    """A container's Config less what its image set (env, labels, command...), so a copy made
+    from another image takes that image's defaults, as watchtower does."""
+    with _engine_errors(ImageNotFound):
+        image_config = _client().inspect_image(raw["Image"]).get("Config") or {}
+    config = dict(raw["Config"])
+    config["Env"] = [item for item in config.get("Env") or [] if item not in (image_config.get("Env") or [])]
+    image_labels = image_config.get("Labels") or {}
+    config["Labels"] = {k: v for k, v in (config.get("Labels") or {}).items() if image_labels.get(k) != v}
+    for key in ("Cmd", "Entrypoint", "Healthcheck", "WorkingDir", "User", "ExposedPorts", "Volumes", "StopSignal"):
+        if config.get(key) == image_config.get(key):
+            config.pop(key, None)
+    if config.get("Hostname") == raw["Id"][:12]:
+        config.pop("Hostname")  # Docker's default, the old id
+    return config
+
+
+def _endpoints(raw: dict) -> dict:
+    # The engines we support (API 1.41) take one network at create time: the first, as `docker run`.
+    networks = (raw.get("NetworkSettings") or {}).get("Networks") or {}
+    for name, endpoint in networks.items():
+        aliases = [alias for alias in endpoint.get("Aliases") or [] if alias != raw["Id"][:12]]
+        return {"EndpointsConfig": {name: {"Aliases": aliases or None, "IPAMConfig": endpoint.get("IPAMConfig")}}}
+    return {}
+
+
+def _container_create(body: dict, name: str) -> str:
+    with _engine_errors(ImageNotFound):
+        client = _client()
+        response = client._post_json(client._url("/containers/create"), data=body, params={"name": name})
+        return client._result(response, json=True)["Id"]
+
+
+def container_clone(*, source_id: str, image: str, name: str) -> str:
+    """Create (not start) a container like ``source_id`` with another image; return its id."""
+    with _engine_errors(ContainerNotFound):
+        raw = _client().inspect_container(source_id)
+    body = {**_user_config(raw), "Image": image, "HostConfig": raw["HostConfig"], "NetworkingConfig": _endpoints(raw)}
+    return _container_create(body, name)
+
+
+def container_helper_run(*, source_id: str, image: str, command: list[str], name: str) -> str:
+    """Start a short-lived container of ``image`` with the source's environment, mounts and network
+    (so it reaches the same database and engine), no ports; it removes itself when done."""
+    with _engine_errors(ContainerNotFound):
+        raw = _client().inspect_container(source_id)
+    config = _user_config(raw)
+    host = raw["HostConfig"]
+    body = {
+        "Image": image,
+        "Cmd": command,
+        "Env": config.get("Env") or [],
+        "Labels": {"swarmdeck.helper": source_id[:12]},
+        "HostConfig": {
+            "Binds": host.get("Binds"),
+            "Mounts": host.get("Mounts"),
+            "NetworkMode": host.get("NetworkMode"),
+            "AutoRemove": True,
+        },
+        "NetworkingConfig": _endpoints(raw),
+    }
+    helper_id = _container_create(body, name)
+    container_start(container_id=helper_id)
+    return helper_id
+
+
+def container_start(*, container_id: str) -> None:
+    with _engine_errors(ContainerNotFound):
+        _client().start(container_id)
+
+
+def container_stop(*, container_id: str, timeout: int = 30) -> None:
+    with _engine_errors(ContainerNotFound):
+        _client().stop(container_id, timeout=timeout)
+
+
+def container_rename(*, container_id: str, name: str) -> None:
+    with _engine_errors(ContainerNotFound):
+        _client().rename(container_id, name)
+
+
+def container_remove(*, container_id: str) -> None:
+    with contextlib.suppress(ContainerNotFound), _engine_errors(ContainerNotFound):
+        _client().remove_container(container_id, force=True, v=False)
+
+
+def container_find(*, name: str) -> ContainerSnapshot | None:
+    try:
+        return container_get(container_id=name)
+    except ContainerNotFound:
+        return None

@@ -12,6 +12,7 @@ def run_job_task(job_id: int) -> None:
 
 @shared_task
 def reap_stale_jobs_task() -> int:
-    from .jobs import job_reap_stale
+    from .jobs import job_reap_stale, job_resume_lost
 
+    job_resume_lost()
     return job_reap_stale()

@@ -6,6 +6,7 @@ import pytest
 from playwright.sync_api import expect
 
 from accounts.models import Installation, Profile
+from updates.models import UpdatePolicy
 
 from .conftest import ARTIFACTS, wait_until
 
@@ -50,7 +51,7 @@ def test_token_activation_wizard_dashboard(stack, page):
     expect(page).to_have_url(stack.url + "/")
     expect(page.locator("#overview")).to_have_attribute("data-live-state", "connected")
     installation = Installation.objects.get()
-    assert installation.auto_update is True
+    assert UpdatePolicy.objects.get().auto_update is True
     assert installation.wizard_done_at is not None
     assert Profile.objects.get().language == "es"
     assert password not in stack.log("web")

@@ -5,6 +5,7 @@ from django.urls import reverse
 
 from accounts.models import Installation, Profile
 from services import swarm
+from updates.models import UpdatePolicy
 
 
 def step(name):
@@ -66,8 +67,19 @@ def test_updates_step_stores_the_flag_and_finishes(panel_client, fresh_installat
 
     installation = Installation.objects.get()
     assert response["Location"] == reverse("services:overview")
-    assert installation.auto_update is True
+    assert UpdatePolicy.objects.get().auto_update is True
     assert installation.wizard_done_at is not None
+
+
+def test_updates_step_shows_a_flag_fixed_by_the_environment_and_keeps_it(panel_client, fresh_installation, settings):
+    settings.SWARMDECK_AUTO_UPDATE = True
+
+    html = panel_client.get(step("updates")).content.decode()
+    panel_client.post(step("updates"), {"action": "next"})  # the box is not there, so not ticked
+
+    assert "SWARMDECK_AUTO_UPDATE" in html
+    assert 'name="auto_update"' not in html
+    assert not UpdatePolicy.objects.filter(auto_update=True).exists()
 
 
 def test_back_goes_to_the_previous_step(panel_client, fresh_installation):
@@ -79,7 +91,7 @@ def test_skip_finishes_the_wizard(panel_client, fresh_installation):
 
     assert response["Location"] == reverse("services:overview")
     assert Installation.objects.get().wizard_done_at is not None
-    assert Installation.objects.get().auto_update is False
+    assert not UpdatePolicy.objects.filter(auto_update=True).exists()
 
 
 def test_login_restores_the_stored_language(client, admin_login):

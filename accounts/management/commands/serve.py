@@ -1,7 +1,5 @@
 """The ASGI server (daphne) plus the activation announcer, as one command."""
 
-import socket
-
 from daphne.cli import CommandLineInterface
 from django.conf import settings
 from django.core.management.base import BaseCommand
@@ -17,6 +15,8 @@ class Command(BaseCommand):
         parser.add_argument("--port", type=int, default=8000)
 
     def handle(self, *args, bind, port, **options):
-        host = socket.gethostname() if bind in ("0.0.0.0", "::") else bind  # noqa: S104 - a comparison
+        # On every interface (a container) our own host name means nothing to the user's browser:
+        # the link names the loopback address, and the announcer adds how to set SWARMDECK_URL.
+        host = "127.0.0.1" if bind in ("0.0.0.0", "::") else bind  # noqa: S104 - a comparison
         announcer.start(settings.SWARMDECK_URL or f"http://{host}:{port}")
         CommandLineInterface().run(["-b", bind, "-p", str(port), "dashboard.asgi:application"])

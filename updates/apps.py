@@ -1,0 +1,16 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class UpdatesConfig(AppConfig):
+    name = "updates"
+    verbose_name = _("Updates")
+
+    def ready(self) -> None:
+        from services import jobs
+        from services.models import Job
+
+        from . import runners
+
+        jobs.runner_register(kind=Job.Kind.UPDATE_CHECK, runner=runners.run_update_check)
+        jobs.runner_register(kind=Job.Kind.IMAGE_UPDATE, runner=runners.run_image_update)

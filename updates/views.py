@@ -1,0 +1,58 @@
+"""The Updates page: the auto-update flag and schedule, every followed image, and the jobs they made."""
+
+from django.contrib import messages
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_POST
+
+from services.models import Job
+
+from . import policy
+from .forms import PolicyForm
+from .messages import REASONS
+from .models import UpdateTarget
+from .runners import update_check_request
+
+
+def _page(request, form: PolicyForm | None = None, status: int = 200):
+    auto_update = policy.auto_update_get()
+    form = form or PolicyForm(instance=policy.policy_get(), fixed=auto_update.fixed)
+    if auto_update.fixed:
+        form.initial["auto_update"] = auto_update.enabled
+    targets = list(UpdateTarget.objects.filter(present=True))
+    update_jobs = Job.objects.filter(kind__in=[Job.Kind.UPDATE_CHECK, Job.Kind.IMAGE_UPDATE]).select_related(
+        "requested_by"
+    )[:20]
+    for target in targets:
+        target.reason_text = REASONS.get(target.reason, target.reason)
+        target.jobs = [
+            job for job in update_jobs if job.kind == Job.Kind.IMAGE_UPDATE and job.params.get("target") == target.key
+        ]
+    context = {"form": form, "auto_update": auto_update, "targets": targets, "jobs": update_jobs}
+    return render(request, "updates/page.html", context, status=status)
+
+
+@require_GET
+def updates_page(request):
+    return _page(request)
+
+
+@require_POST
+def policy_save(request):
+    auto_update = policy.auto_update_get()
+    form = PolicyForm(request.POST, instance=policy.policy_get(), fixed=auto_update.fixed)
+    if not form.is_valid():
+        return _page(request, form, status=400)
+    policy.schedule_set(
+        schedule=form.cleaned_data["schedule"], at=form.cleaned_data["at"], weekday=form.cleaned_data["weekday"]
+    )
+    if not auto_update.fixed:
+        policy.auto_update_set(enabled=form.cleaned_data["auto_update"])
+    messages.success(request, _("Update settings saved."))
+    return redirect("updates:page")
+
+
+@require_POST
+def check_now(request):
+    job = update_check_request(user=request.user)
+    return redirect("services:job", job_id=job.id)
