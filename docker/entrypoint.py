@@ -8,6 +8,8 @@
     watcher   the event watcher
     update-helper JOB   swaps a plain container for a new image and back if it is not healthy
     health    the HEALTHCHECK command, for whichever role this container runs
+    manage COMMAND...   a manage.py command as the panel's user, e.g. from `docker exec`:
+              docker exec CONTAINER /app/docker/entrypoint.py manage reset_admin_password
     anything else is run as given, as the panel's user (e.g. python manage.py reset_admin_password)
 
 It starts as root only to make /data usable and to learn the Docker socket's group, then drops to
@@ -167,6 +169,7 @@ def main(argv: list[str]) -> int:
         "beat": celery("beat", "-l", "INFO", "-s", "/tmp/celerybeat-schedule"),  # noqa: S108
         "watcher": manage("watch_swarm"),
         "update-helper": manage("panel_swap", *argv[1:]),
+        "manage": manage(*argv[1:]),
     }
     if role == "web":
         migrate()

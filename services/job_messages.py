@@ -29,7 +29,7 @@ STEPS = {
     "check_registry_unreachable": _("{name}: the registry of {image} cannot be reached; nothing was changed."),
     "check_tag_not_found": _("{name}: the registry does not have {image} (any more); nothing was changed."),
     "check_not_supported": _("{name}: cannot be updated here; the Updates page says why."),
-    "update_requested": _("{name}: update to {digest} requested as job #{job}."),
+    "update_requested": _("{name}: update to {digest} requested as job #{number}."),
     "image_sent": _("{name}: image {image} sent to Swarm (failure action: rollback)."),
     "image_already_sent": _("{name}: the new image was already sent by an earlier attempt; following the update."),
     "helper_started": _(

@@ -87,11 +87,11 @@ def make_service(docker_client) -> Iterator[Callable[..., docker.models.services
     """Create a labelled test service through the Docker SDK; removed after the test."""
     created = []
 
-    def make(command=("sleep", "100000"), name: str | None = None, **kwargs):
+    def make(command=("sleep", "100000"), name: str | None = None, image: str = TEST_IMAGE, **kwargs):
         labels = {TEST_LABEL: "1", **kwargs.pop("labels", {})}
         kwargs.setdefault("mode", docker.types.ServiceMode("replicated", replicas=1))
         service = docker_client.services.create(
-            TEST_IMAGE, command=list(command), name=name or f"t-{uuid.uuid4().hex[:8]}", labels=labels, **kwargs
+            image, command=list(command), name=name or f"t-{uuid.uuid4().hex[:8]}", labels=labels, **kwargs
         )
         created.append(service)
         return service
@@ -222,6 +222,8 @@ def stack(django_db_setup, django_db_blocker, docker_host, redis_server) -> Iter
         # Short enough that the test of a killed worker sees its job redelivered and resumed.
         SWARMDECK_JOB_VISIBILITY_TIMEOUT="8",
         SWARMDECK_JOB_STALE_SECONDS="4",
+        # An updated test service proves itself healthy in seconds, not the default two minutes.
+        SWARMDECK_UPDATE_MONITOR_SECONDS="5",
     )
     if db["ENGINE"].endswith("sqlite3"):
         env["SWARMDECK_SQLITE_PATH"] = str(db["NAME"])
@@ -448,3 +450,106 @@ def fake_swarm(monkeypatch, db):
         end_cause="unhealthy",
         end_cause_final=True,
     )
+
+
+# --- the panel's image, a registry and ports inside the sandbox's network namespace -----------
+
+
+@pytest.fixture(scope="session")
+def sandbox_netns(docker_host) -> str:
+    if os.environ.get("SWARMDECK_TEST_DOCKER_HOST"):
+        pytest.skip("the container tests need the test sandbox (its network namespace)")
+    return subprocess.run(
+        [ROOT / "bin/sandbox", "netns", "test"], check=True, capture_output=True, text=True
+    ).stdout.strip()
+
+
+class Forwards:
+    """Ports of the sandbox's own loopback, reachable from this machine's loopback."""
+
+    def __init__(self, netns: str) -> None:
+        self.netns, self.processes = netns, []
+
+    def __call__(self, port: int) -> int:
+        process = subprocess.Popen(
+            [sys.executable, str(ROOT / "tests" / "netns_forward.py"), self.netns, str(port)],
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        self.processes.append(process)
+        return int(process.stdout.readline())
+
+    def close(self) -> None:
+        for process in self.processes:
+            process.kill()
+            process.wait()
+
+
+@pytest.fixture(scope="session")
+def forward(sandbox_netns) -> Iterator[Forwards]:
+    forwards = Forwards(sandbox_netns)
+    yield forwards
+    forwards.close()
+
+
+REGISTRY = "127.0.0.1:5000"  # inside the sandbox's namespace: the engine trusts it without TLS
+
+
+class Registry:
+    """Debian's docker-registry, serving the sandbox engine on its own 127.0.0.1:5000."""
+
+    def __init__(self, netns: str) -> None:
+        self.netns, self.process = netns, None
+        self.dir = ROOT / "var" / "test" / "registry"
+        self.config = self.dir / "config.yml"
+
+    def start(self) -> None:
+        self.dir.mkdir(parents=True, exist_ok=True)
+        self.config.write_text(
+            "version: 0.1\n"
+            f"storage:\n  filesystem:\n    rootdirectory: {self.dir / 'data'}\n  delete:\n    enabled: true\n"
+            f"http:\n  addr: {REGISTRY}\n"
+        )
+        log = open(self.dir / "registry.log", "ab")  # noqa: SIM115 - lives as long as the process
+        self.process = subprocess.Popen(
+            ["nsenter", f"--net={self.netns}", "docker-registry", "serve", str(self.config)],
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+        check = ["nsenter", f"--net={self.netns}", sys.executable, "-c"]
+        probe = f"import socket; socket.create_connection(('127.0.0.1', {REGISTRY.rsplit(':', 1)[1]}), timeout=1)"
+        wait_until(lambda: subprocess.run([*check, probe], capture_output=True).returncode == 0, timeout=20)
+
+    def stop(self) -> None:
+        if self.process is not None:
+            self.process.terminate()
+            self.process.wait(10)
+            self.process = None
+
+
+@pytest.fixture(scope="session")
+def registry(sandbox_netns) -> Iterator[Registry]:
+    if subprocess.run(["which", "docker-registry"], capture_output=True).returncode != 0:
+        pytest.fail("docker-registry is missing: bin/bootstrap test installs it")
+    server = Registry(sandbox_netns)
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def panel_image(docker_host) -> str:
+    """The panel's image, built by bin/image (as `make image` does) on the test engine."""
+    env = dict(os.environ, DOCKER_HOST=docker_host)
+    subprocess.run([ROOT / "bin/image"], check=True, env=env, stdout=subprocess.DEVNULL)
+    return "swarmdeck:latest"
+
+
+def docker_cli(*args: str, check: bool = True, host: str | None = None) -> str:
+    """The docker CLI against the test engine (as the README's commands are typed)."""
+    result = subprocess.run(
+        ["docker", "-H", host or settings.DOCKER_HOST, *args], capture_output=True, text=True, timeout=300
+    )
+    if check and result.returncode != 0:
+        pytest.fail(f"docker {' '.join(args)} failed: {result.stderr}")
+    return result.stdout.strip()

@@ -111,7 +111,7 @@ def target_check(*, job: Job, candidate: Candidate) -> bool:
                 },
             )
             UpdateTarget.objects.filter(key=candidate.key).update(result=UpdateTarget.Result.UPDATING)
-            jobs.job_step(job, "update_requested", name=candidate.name, digest=_short(remote), job=update.id)
+            jobs.job_step(job, "update_requested", name=candidate.name, digest=_short(remote), number=update.id)
             return True
     jobs.job_step(job, f"check_{result}", name=candidate.name, digest=_short(remote))
     return True
