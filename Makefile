@@ -1,5 +1,5 @@
 # Swarmdeck: `make run` runs the panel, `make test` runs every test. Both install what they need.
-.PHONY: run test lint sandbox-down clean
+.PHONY: run test lint image sandbox-down clean
 
 run:
 	bin/bootstrap run
@@ -11,6 +11,11 @@ test:
 lint:
 	.venv/bin/ruff check .
 	.venv/bin/ruff format --check .
+
+# The panel's image swarmdeck:<version> and :latest, built offline (a Debian base by mmdebstrap, the
+# wheels by the host's pip) against DOCKER_HOST, else /var/run/docker.sock, else the sandbox.
+image:
+	bin/image
 
 # Stop and remove the sandbox swarm that `make run` starts when no engine answers.
 sandbox-down:

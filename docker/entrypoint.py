@@ -35,6 +35,7 @@ ROLE_FILE = Path("/tmp/swarmdeck-role")  # noqa: S108 - read by the health comma
 APP_USER = "swarmdeck"
 PORT = os.environ.get("SWARMDECK_PORT", "8000")
 REDIS_PORT = "6379"
+EMBEDDED_REDIS_URL = f"redis://127.0.0.1:{REDIS_PORT}/0"
 ROLES = ("all", "web", "worker", "beat", "watcher", "update-helper", "health")
 
 
@@ -110,8 +111,8 @@ def run_all() -> int:
     env.setdefault("SWARMDECK_WATCHER_NAME", socket.gethostname())
     env.setdefault("SWARMDECK_HEALTH_WATCHER", env["SWARMDECK_WATCHER_NAME"])
     programs = []
-    if not env.get("REDIS_URL") and not env.get("REDIS_URL_FILE"):
-        env["REDIS_URL"] = f"redis://127.0.0.1:{REDIS_PORT}/0"
+    if embedded_redis(env):
+        env["REDIS_URL"] = EMBEDDED_REDIS_URL
         (DATA / "redis").mkdir(exist_ok=True)
         redis = ["redis-server", "--bind", "127.0.0.1", "--port", REDIS_PORT, "--dir", str(DATA / "redis")]
         programs.append(Program("redis", [*redis, "--save", "60 1"], ready=lambda: wait_for_redis(int(REDIS_PORT))))
@@ -123,6 +124,11 @@ def run_all() -> int:
         Program("web", serve()),
     ]
     return Supervisor(programs, env=env, say=say, cwd=str(APP)).run()
+
+
+def embedded_redis(env: dict[str, str]) -> bool:
+    """All-in-one without an external Redis: the container runs its own."""
+    return not env.get("REDIS_URL") and not env.get("REDIS_URL_FILE")
 
 
 def wait_for_redis(port: int) -> None:
@@ -157,6 +163,9 @@ def main(argv: list[str]) -> int:
         return health()
     if role in ROLES:
         ROLE_FILE.write_text(role)
+    elif ROLE_FILE.exists() and ROLE_FILE.read_text() == "all" and embedded_redis(dict(os.environ)):
+        # `docker exec` into the all-in-one container: jobs go to the container's own Redis.
+        os.environ["REDIS_URL"] = EMBEDDED_REDIS_URL
     os.umask(0o077)  # the database, the secret key and Redis's dump are for the panel's user alone
     drop_privileges()
     os.chdir(APP)

@@ -194,7 +194,8 @@ READY_LINES = {"worker": "ready.", "watcher": "following Swarm events"}
 
 
 def _log_path(name: str) -> Path:
-    return ROOT / "var" / "test-logs" / f"{name}.log"
+    # Another folder (and SWARMDECK_TEST_SQLITE_PATH) lets two test runs share the machine.
+    return Path(os.environ.get("SWARMDECK_TEST_LOG_DIR", ROOT / "var" / "test-logs")) / f"{name}.log"
 
 
 def _spawn(name: str, env: dict, url: str) -> subprocess.Popen:

@@ -76,17 +76,25 @@ def test_an_opted_in_service_follows_its_tag_and_a_failing_version_is_rolled_bac
     )
     ignored_image = _service_image(ignored.name)
 
-    # Up to date: nothing to do.
+    # Created through the API, the spec names only the tag: the first check pins it to the digest.
     check = _wait_job(update_check_request().id)
     assert check.state == Job.State.SUCCEEDED, check.steps
     target = UpdateTarget.objects.get(key=f"service:{followed.id}")
-    assert (target.result, target.available_digest) == (UpdateTarget.Result.UP_TO_DATE, v1)
+    pin = _wait_job(Job.objects.get(kind=Job.Kind.IMAGE_UPDATE, params__target=target.key).id)
+    assert pin.state == Job.State.SUCCEEDED, (pin.error_code, pin.error, pin.steps)
+    assert _service_image(followed.name) == f"{repo}:auto@{v1}", pin.steps
     assert not UpdateTarget.objects.filter(key=f"service:{ignored.id}").exists()
+
+    # Up to date: nothing to do.
+    _wait_job(update_check_request().id)
+    target.refresh_from_db()
+    assert (target.result, target.available_digest) == (UpdateTarget.Result.UP_TO_DATE, v1)
+    assert Job.objects.filter(kind=Job.Kind.IMAGE_UPDATE).count() == 1
 
     # v2 under the tag: the followed service moves to its digest, the other one never does.
     v2 = _push(f"{repo}:v2", f"{repo}:auto")
     _wait_job(update_check_request().id)
-    update = Job.objects.get(kind=Job.Kind.IMAGE_UPDATE, params__target=target.key)
+    update = Job.objects.filter(kind=Job.Kind.IMAGE_UPDATE, params__target=target.key).order_by("-id").first()
     update = _wait_job(update.id)
     assert update.state == Job.State.SUCCEEDED, (update.error_code, update.error, update.steps)
     assert _service_image(followed.name) == f"{repo}:auto@{v2}"

@@ -133,3 +133,22 @@ def test_the_language_bar_switches_the_services_page(stack, page, make_service, 
     page.context.clear_cookies()
     browser_login(page, stack.url, admin_login)
     expect(page.locator("html")).to_have_attribute("lang", "es")
+
+
+def test_check_now_on_the_updates_page_shows_the_job_and_what_it_found(stack, page, admin_login):
+    browser_login(page, stack.url, admin_login)
+    page.goto(f"{stack.url}/updates/")
+    page.check("input[name=auto_update]")
+    page.select_option("select[name=schedule]", "daily")
+    page.click("#update-policy button.primary")
+    expect(page.locator(".messages")).to_contain_text("saved")
+    expect(page.locator("input[name=auto_update]")).to_be_checked()
+
+    page.click("#check-now")
+
+    expect(page).to_have_url(re.compile(r"/jobs/\d+/$"))
+    expect(page.locator("dd.state")).to_have_attribute("data-state", "succeeded", timeout=30_000)
+    expect(page.locator(".steps-log")).to_contain_text("cannot be updated here")
+    page.goto(f"{stack.url}/updates/")
+    expect(page.locator('tr[data-target="panel"]')).to_contain_text("make run")
+    page.screenshot(path=ARTIFACTS / "updates.png", full_page=True)

@@ -41,7 +41,9 @@ def _service_candidate(service: swarm.ServiceSummary, *, key: str, kind: str, se
     image, digest = _tagged(reference)
     if not image:
         return Candidate(key, kind, service.name, service.id, reference, unsupported="pinned_digest")
-    local = (digest,) if digest else tuple(swarm.image_local_digests(image=image))
+    # A spec that names only a tag (created through the API, not the CLI) does not say which
+    # digest its tasks run: unknown, so the first check pins it to the tag's current digest.
+    local = (digest,) if digest else ()
     return Candidate(key, kind, service.name, service.id, image, local, service_ids)
 
 

@@ -45,7 +45,7 @@ if [ "$(id -u)" = 0 ]; then
   chown postgres:postgres /var/run/postgresql
   chmod 3777 /var/run/postgresql
   # The official image uses gosu; setpriv (util-linux) execs the same way, with no extra process.
-  exec setpriv --reuid=postgres --regid=postgres --init-groups "$BASH_SOURCE" "$@"
+  exec setpriv --reuid=postgres --regid=postgres --init-groups "${BASH_SOURCE[0]}" "$@"
 fi
 
 if [ ! -s "$PGDATA/PG_VERSION" ]; then
@@ -57,7 +57,8 @@ if [ ! -s "$PGDATA/PG_VERSION" ]; then
 	EOM
     exit 1
   fi
-  # shellcheck disable=SC2086 - POSTGRES_INITDB_ARGS is a list of options
+  # POSTGRES_INITDB_ARGS is a list of options: split on purpose.
+  # shellcheck disable=SC2086
   initdb --username="$POSTGRES_USER" --pwfile=<(printf '%s\n' "$POSTGRES_PASSWORD") $POSTGRES_INITDB_ARGS
   printf '\nhost all all all %s\n' "$POSTGRES_HOST_AUTH_METHOD" >>"$PGDATA/pg_hba.conf"
 
@@ -74,7 +75,12 @@ if [ ! -s "$PGDATA/PG_VERSION" ]; then
   for f in /docker-entrypoint-initdb.d/*; do
     [ -e "$f" ] || continue
     case "$f" in
-      *.sh) echo "running $f"; . "$f" ;;
+      *.sh)
+        echo "running $f"
+        # Executable scripts run, others are sourced (they see the variables above), as upstream.
+        # shellcheck source=/dev/null
+        if [ -x "$f" ]; then "$f"; else . "$f"; fi
+        ;;
       *.sql) echo "running $f"; "${psql[@]}" --dbname "$POSTGRES_DB" -f "$f" ;;
       *) echo "ignoring $f" ;;
     esac
