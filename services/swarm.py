@@ -8,6 +8,7 @@ small frozen dataclasses instead of engine JSON, and turns docker-py's errors in
 from __future__ import annotations
 
 import contextlib
+import copy
 import re
 import threading
 from collections.abc import Iterator
@@ -454,7 +455,7 @@ def service_update(*, service_id: str, change, retries: int = 3) -> bool:
         with _engine_errors():
             client = _client()
             raw = client.inspect_service(service_id)
-        spec = change(raw["Spec"])
+        spec = change(copy.deepcopy(raw["Spec"]))  # a copy, so "unchanged" compares two specs
         if spec == raw["Spec"]:
             return False
         try:

@@ -51,7 +51,11 @@ def _wait_job(job_id: int, timeout: float = 120) -> Job:
         job = Job.objects.get(id=job_id)
         return job if job.finished else None
 
-    return wait_until(finished, timeout=timeout, message=f"job {job_id} did not finish")
+    found = wait_until(finished, timeout=timeout, fail=False)
+    if found is None:
+        job = Job.objects.get(id=job_id)
+        pytest.fail(f"job {job_id} ({job.kind}) did not finish: {job.state} {job.attempts} {job.steps}")
+    return found
 
 
 def _service_image(name: str) -> str:
