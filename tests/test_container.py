@@ -30,7 +30,7 @@ OTHER_UID = 4321
 KILL_WATCHER = """
 import os, signal
 for pid in filter(str.isdigit, os.listdir("/proc")):
-    if b"watch_swarm" in open(f"/proc/{pid}/cmdline", "rb").read():
+    if int(pid) != os.getpid() and b"watch_swarm" in open(f"/proc/{pid}/cmdline", "rb").read():
         os.kill(int(pid), signal.SIGKILL)
 """
 
@@ -73,6 +73,16 @@ def _run(image: str, folder: Path, port: int, name: str, *extra: str) -> str:
     )
 
 
+def _logs(name: str) -> str:
+    """What `docker logs` shows: the container's stdout and stderr."""
+    from django.conf import settings
+
+    result = subprocess.run(
+        ["docker", "-H", settings.DOCKER_HOST, "logs", name], capture_output=True, text=True, timeout=60
+    )
+    return result.stdout + result.stderr
+
+
 def _health(name: str) -> str:
     return docker_cli("inspect", "-f", "{{.State.Health.Status}}", name, check=False)
 
@@ -107,7 +117,7 @@ def test_all_in_one_container_on_a_folder_of_another_user(
     _run(panel_image, folder, port, name, "-e", f"SWARMDECK_URL={url}")
 
     link = wait_until(
-        lambda: LINK.search(docker_cli("logs", name, check=False) + docker_cli("logs", name, check=False)),
+        lambda: LINK.search(_logs(name)),
         timeout=90,
         message="no activation link in docker logs",
     )[1]
@@ -124,8 +134,8 @@ def test_all_in_one_container_on_a_folder_of_another_user(
     for private in ("secret_key", "swarmdeck.sqlite3"):
         info = (folder / private).stat()
         assert (info.st_uid, info.st_mode & 0o777) == (OTHER_UID, 0o600), private
-    processes = docker_cli("top", name, "-eo", "uid,args").splitlines()[1:]
-    assert processes and all(line.split()[0] == str(OTHER_UID) for line in processes), processes
+    processes = docker_cli("top", name, "-eo", "pid,uid,args").splitlines()[1:]
+    assert processes and all(line.split()[1] == str(OTHER_UID) for line in processes), processes
 
     # A person activates it and sees the swarm's services.
     context = browser.new_context()
@@ -148,7 +158,7 @@ def test_all_in_one_container_on_a_folder_of_another_user(
     _remove(name)
     _run(panel_image, folder, port, name, "-e", f"SWARMDECK_URL={url}")
     wait_until(lambda: _health(name) == "healthy", timeout=120, message=f"not healthy: {_health(name)}")
-    assert "Activate Swarmdeck" not in docker_cli("logs", name)
+    assert "Activate Swarmdeck" not in _logs(name)
     session = requests.Session()
     login_page = session.get(url + "/login/", timeout=5)
     csrf = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', login_page.text)[1]
@@ -175,8 +185,8 @@ def test_a_folder_from_an_older_version_is_migrated_once_and_keeps_its_choices(
         subprocess.run([*manage, "migrate", *target, "-v0"], check=True, env=env, cwd=ROOT)
     with sqlite3.connect(folder / "swarmdeck.sqlite3") as db:
         db.execute(
-            "INSERT INTO auth_user (password, is_superuser, username, first_name, last_name, email, is_staff,"
-            " is_active, date_joined) VALUES ('!', 1, 'admin', '', '', '', 1, 1, '2026-01-01')"
+            "INSERT INTO auth_user (password, last_login, is_superuser, username, first_name, last_name, email,"
+            " is_staff, is_active, date_joined) VALUES ('!', '2026-01-01', 1, 'admin', '', '', '', 1, 1, '2026-01-01')"
         )
         db.execute(
             "INSERT INTO accounts_installation (singleton, activated_at, admin_id, auto_update, wizard_step,"
@@ -188,7 +198,7 @@ def test_a_folder_from_an_older_version_is_migrated_once_and_keeps_its_choices(
     _run(panel_image, folder, port, name)
 
     wait_until(lambda: _health(name) == "healthy", timeout=120, message=f"not healthy: {_health(name)}")
-    logs = docker_cli("logs", name)
+    logs = _logs(name)
     assert "Activate Swarmdeck" not in logs
     assert "Applying updates.0002_auto_update_from_installation... OK" in logs
     with sqlite3.connect(f"file:{folder / 'swarmdeck.sqlite3'}?mode=ro", uri=True) as db:
@@ -201,14 +211,12 @@ def test_processes_that_die_are_restarted_and_the_log_says_so(panel_image, tmp_p
     name = f"swarmdeck-t-{uuid.uuid4().hex[:6]}"
     container_names.append(name)
     _run(panel_image, folder, _free_sandbox_port(), name)
-    wait_until(lambda: "following Swarm events" in docker_cli("logs", name), timeout=90)
+    wait_until(lambda: "following Swarm events" in _logs(name), timeout=90)
 
     docker_cli("exec", name, "python", "-c", KILL_WATCHER)
 
-    wait_until(lambda: "watcher exited" in docker_cli("logs", name), timeout=20)
-    logs = wait_until(
-        lambda: (out := docker_cli("logs", name)).count("following Swarm events") >= 2 and out, timeout=60
-    )
+    wait_until(lambda: "watcher exited" in _logs(name), timeout=20)
+    logs = wait_until(lambda: (out := _logs(name)).count("following Swarm events") >= 2 and out, timeout=60)
     assert "restarting watcher" in logs
     assert docker_cli("inspect", "-f", "{{.State.Running}}", name) == "true"
 
@@ -252,7 +260,8 @@ def test_the_readme_service_create_line_runs_a_healthy_panel(panel_image, tmp_pa
                 return False
 
         wait_until(healthy, timeout=150, message="the service never answered /healthz")
-        tasks = docker_cli("service", "ps", name, "--format", "{{.CurrentState}}")
-        assert tasks.startswith("Running"), tasks
+        # Swarm reports the task running once the image's own HEALTHCHECK passed.
+        state = lambda: docker_cli("service", "ps", name, "--format", "{{.CurrentState}}")  # noqa: E731
+        wait_until(lambda: state().startswith("Running"), timeout=60, message=state())
     finally:
         docker_cli("service", "rm", name, check=False)
