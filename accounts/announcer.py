@@ -5,7 +5,6 @@ from __future__ import annotations
 import logging
 import threading
 
-from django.conf import settings
 from django.db import close_old_connections, connection
 from django.utils import timezone
 
@@ -15,15 +14,20 @@ logger = logging.getLogger("swarmdeck.activation")
 CHECK_INTERVAL = 5.0
 
 
-def announce_until_activated(base_url: str, stop: threading.Event, interval: float = CHECK_INTERVAL) -> None:
-    """Issue a token at start and a fresh one whenever the last expires; stop once activated."""
+def announce_until_activated(
+    base_url: str, stop: threading.Event, interval: float = CHECK_INTERVAL, *, guessed: bool = False
+) -> None:
+    """Issue a token at start and a fresh one whenever the last expires; stop once activated.
+
+    ``guessed``: the server listens on every interface and nobody said how users reach it (a
+    container without SWARMDECK_URL), so the log also says how to open the link elsewhere."""
     try:
-        _announce(base_url, stop, interval)
+        _announce(base_url, stop, interval, guessed)
     finally:
         connection.close()  # this thread's own connection
 
 
-def _announce(base_url: str, stop: threading.Event, interval: float) -> None:
+def _announce(base_url: str, stop: threading.Event, interval: float, guessed: bool) -> None:
     expires_at = None
     while not stop.is_set():
         close_old_connections()
@@ -38,7 +42,7 @@ def _announce(base_url: str, stop: threading.Event, interval: float) -> None:
                     token,
                     expires_at.strftime("%H:%M"),
                 )
-                if not settings.SWARMDECK_URL:
+                if guessed:
                     logger.warning(
                         "SWARMDECK_URL is not set: if you reach this server at another address, open "
                         "/activate/?token=%s there, and set SWARMDECK_URL=http://<that address>:<port> so the "
@@ -50,7 +54,13 @@ def _announce(base_url: str, stop: threading.Event, interval: float) -> None:
         stop.wait(interval)
 
 
-def start(base_url: str) -> threading.Event:
+def start(base_url: str, *, guessed: bool = False) -> threading.Event:
     stop = threading.Event()
-    threading.Thread(target=announce_until_activated, args=(base_url, stop), name="activation", daemon=True).start()
+    threading.Thread(
+        target=announce_until_activated,
+        args=(base_url, stop),
+        kwargs={"guessed": guessed},
+        name="activation",
+        daemon=True,
+    ).start()
     return stop

@@ -179,6 +179,26 @@ def test_the_announcer_prints_a_link_and_a_fresh_one_when_it_expires(settings, c
 
 
 @pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("guessed", [True, False])
+def test_a_guessed_address_comes_with_how_to_set_swarmdeck_url(caplog, guessed):
+    stop = threading.Event()
+    thread = threading.Thread(
+        target=announcer.announce_until_activated,
+        args=("http://127.0.0.1:8000", stop, 0.05),
+        kwargs={"guessed": guessed},
+    )
+    with caplog.at_level("WARNING", logger="swarmdeck.activation"):
+        thread.start()
+        threading.Event().wait(0.2)
+        stop.set()
+        thread.join()
+
+    token = re.search(r"/activate/\?token=(\S+)", caplog.text)[1]
+    assert ("SWARMDECK_URL=http://<that address>" in caplog.text) is guessed
+    assert (f"open /activate/?token={token} there" in caplog.text) is guessed
+
+
+@pytest.mark.django_db(transaction=True)
 def test_the_announcer_stops_once_activated(admin_login, caplog):
     stop = threading.Event()
     thread = threading.Thread(target=announcer.announce_until_activated, args=("http://panel:8000", stop, 0.01))

@@ -17,6 +17,9 @@ class Command(BaseCommand):
     def handle(self, *args, bind, port, **options):
         # On every interface (a container) our own host name means nothing to the user's browser:
         # the link names the loopback address, and the announcer adds how to set SWARMDECK_URL.
-        host = "127.0.0.1" if bind in ("0.0.0.0", "::") else bind  # noqa: S104 - a comparison
-        announcer.start(settings.SWARMDECK_URL or f"http://{host}:{port}")
+        everywhere = bind in ("0.0.0.0", "::")  # noqa: S104 - a comparison
+        host = "127.0.0.1" if everywhere else bind
+        announcer.start(
+            settings.SWARMDECK_URL or f"http://{host}:{port}", guessed=everywhere and not settings.SWARMDECK_URL
+        )
         CommandLineInterface().run(["-b", bind, "-p", str(port), "dashboard.asgi:application"])
