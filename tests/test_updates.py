@@ -103,8 +103,13 @@ DIGEST_NEW = "sha256:" + "2" * 64
 @pytest.fixture
 def followed(monkeypatch):
     """One labelled service on DIGEST_OLD; the registry holds DIGEST_NEW; the panel runs outside a container."""
-    spec = {"TaskTemplate": {"ContainerSpec": {"Image": f"reg:5000/app:1@{DIGEST_OLD}"}}}
-    service = service_summary(id="svc1", name="app", spec=spec, labels={targets.AUTOUPDATE_LABEL: "true"})
+    service = service_summary(
+        id="svc1",
+        name="app",
+        image="reg:5000/app:1",
+        image_digest=DIGEST_OLD,
+        labels={targets.AUTOUPDATE_LABEL: "true"},
+    )
     remote = {"digest": DIGEST_NEW}
 
     def remote_digest(image):
@@ -205,8 +210,7 @@ def test_image_references_are_split_like_the_cli_does(reference, parts):
 
 
 def test_a_service_pinned_to_a_digest_is_not_supported(monkeypatch):
-    spec = {"TaskTemplate": {"ContainerSpec": {"Image": f"reg:5000/app@{DIGEST_OLD}"}}}
-    service = service_summary(spec=spec)
+    service = service_summary(image="reg:5000/app", image_digest=DIGEST_OLD)
     monkeypatch.setattr(swarm, "services_labelled", lambda label: [service])
 
     (candidate,) = targets.labelled_candidates(exclude=set())

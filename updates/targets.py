@@ -37,7 +37,7 @@ def _tagged(reference: str) -> tuple[str, str]:
 
 
 def _service_candidate(service: swarm.ServiceSummary, *, key: str, kind: str, service_ids: tuple[str, ...]):
-    reference = service.spec.get("TaskTemplate", {}).get("ContainerSpec", {}).get("Image", "")
+    reference = f"{service.image}@{service.image_digest}" if service.image_digest else service.image
     image, digest = _tagged(reference)
     if not image:
         return Candidate(key, kind, service.name, service.id, reference, unsupported="pinned_digest")
@@ -67,34 +67,20 @@ def panel_candidate() -> Candidate:
         if me.stack:
             # Every service of the stack that runs the panel's image moves with it; ours last, because
             # its replacement stops the worker that runs this job (a new one resumes it).
-            repository = swarm.image_reference_parts(_service_image(own))[0]
+            repository = swarm.image_reference_parts(own.image)[0]
             services = [s for s in swarm.services_in_stack(stack=me.stack) if s.id != own.id]
-            services = [s for s in services if swarm.image_reference_parts(_service_image(s))[0] == repository]
+            services = [s for s in services if swarm.image_reference_parts(s.image)[0] == repository]
             services.append(own)
         ids = tuple(s.id for s in services)
         name = me.stack or own.name
         candidate = _service_candidate(own, key=PANEL_KEY, kind=UpdateTarget.Kind.PANEL_SERVICE, service_ids=ids)
         return replace(candidate, name=name)
-    image, digest = _tagged(me.image)
+    kind = UpdateTarget.Kind.PANEL_CONTAINER
+    image, _digest = _tagged(me.image)
     if not image:
-        return Candidate(
-            PANEL_KEY,
-            UpdateTarget.Kind.PANEL_CONTAINER,
-            me.name,
-            me.id,
-            me.image,
-            (digest,),
-            (),
-            unsupported="pinned_digest",
-        )
+        return Candidate(PANEL_KEY, kind, me.name, me.id, me.image, unsupported="pinned_digest")
     local = tuple(swarm.image_local_digests(image=me.image_id))
-    return Candidate(
-        PANEL_KEY, UpdateTarget.Kind.PANEL_CONTAINER, me.name, me.id, image, local, (), params={"container_id": me.id}
-    )
-
-
-def _service_image(service: swarm.ServiceSummary) -> str:
-    return service.spec.get("TaskTemplate", {}).get("ContainerSpec", {}).get("Image", "")
+    return Candidate(PANEL_KEY, kind, me.name, me.id, image, local, params={"container_id": me.id})
 
 
 def labelled_candidates(*, exclude: set[str]) -> list[Candidate]:
