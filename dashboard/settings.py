@@ -235,6 +235,11 @@ DOCKER_TIMEOUT = env_int("SWARMDECK_DOCKER_TIMEOUT", 10)
 # The panel's health: the watcher whose heartbeat /healthz asks about (its own, in the all-in-one
 # container); unset, any watcher's. A heartbeat older than this means the watcher is stuck or gone.
 SWARMDECK_HEALTH_WATCHER = env_str("SWARMDECK_HEALTH_WATCHER")
+# False for the watchers on worker nodes (docker/stack.yml), which hold no Redis credentials: they
+# record what they see and publish no hints; browsers learn of it on the next re-read.
+SWARMDECK_WATCHER_PUBLISH = env_bool("SWARMDECK_WATCHER_PUBLISH", True)
+# PostgreSQL role of those watchers: `migrate_locked` grants it the history tables, nothing else.
+SWARMDECK_NODE_WATCHER_DB_USER = env_str("SWARMDECK_NODE_WATCHER_DB_USER")
 SWARMDECK_WATCHER_STALE_SECONDS = env_int("SWARMDECK_WATCHER_STALE_SECONDS", 90)
 
 # Updates: SWARMDECK_AUTO_UPDATE, when set, fixes the panel's own auto-update flag (the page then

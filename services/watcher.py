@@ -149,6 +149,11 @@ class SwarmWatcher:
 
     def flush(self) -> None:
         """Publish the pending hints; keep those Redis did not take."""
+        if not settings.SWARMDECK_WATCHER_PUBLISH:
+            # A worker node's watcher has no Redis credentials: what it recorded (container health)
+            # shows on the next page load or when a manager's watcher next re-reads the service.
+            self.pending.clear()
+            return
         for service_id in sorted(self.pending):
             if live.publish_service_changed(service_id=service_id, action="changed"):
                 self.pending.discard(service_id)

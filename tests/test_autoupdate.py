@@ -178,13 +178,18 @@ def _answers(url: str) -> bool:
         return False
 
 
-def test_the_panel_as_a_swarm_service_updates_itself_and_rolls_back_a_broken_version(panel_versions, forward, tmp_path):
+def _panel_v1(tmp_path: Path, panel_versions: dict[str, str], kind: str) -> tuple[Path, str, int, str]:
+    """A data folder, v1 pushed under a fresh tag, a port of the sandbox and a name."""
     folder = tmp_path / "data"
     folder.mkdir()
-    tag = f"{REGISTRY}/swarmdeck:svc-{uuid.uuid4().hex[:6]}"
+    suffix = uuid.uuid4().hex[:6]
+    tag = f"{REGISTRY}/swarmdeck:{kind}-{suffix}"
     _push(panel_versions["v1"], tag)
-    port = 20000 + uuid.uuid4().int % 20000
-    name = f"swarmdeck-auto-{uuid.uuid4().hex[:6]}"
+    return folder, tag, 20000 + uuid.uuid4().int % 20000, f"swarmdeck-{kind}-{suffix}"
+
+
+def test_the_panel_as_a_swarm_service_updates_itself_and_rolls_back_a_broken_version(panel_versions, forward, tmp_path):
+    folder, tag, port, name = _panel_v1(tmp_path, panel_versions, "svc")
     docker_cli(
         "service", "create", "--detach", "--name", name, "--label", f"{TEST_LABEL}=1",
         "--constraint", "node.role==manager",
@@ -224,12 +229,7 @@ def test_the_panel_as_a_swarm_service_updates_itself_and_rolls_back_a_broken_ver
 
 
 def test_the_panel_as_a_plain_container_is_swapped_by_a_helper_and_put_back(panel_versions, forward, tmp_path):
-    folder = tmp_path / "data"
-    folder.mkdir()
-    tag = f"{REGISTRY}/swarmdeck:ctr-{uuid.uuid4().hex[:6]}"
-    _push(panel_versions["v1"], tag)
-    port = 20000 + uuid.uuid4().int % 20000
-    name = f"swarmdeck-ctr-{uuid.uuid4().hex[:6]}"
+    folder, tag, port, name = _panel_v1(tmp_path, panel_versions, "ctr")
     url = f"http://127.0.0.1:{forward(port)}"
     docker_cli(
         "run", "-d", "--name", name, "--label", f"{TEST_LABEL}=1", "-p", f"{port}:8000",
