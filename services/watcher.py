@@ -98,11 +98,16 @@ class SwarmWatcher:
         events: queue.Queue = queue.Queue()
         reader = threading.Thread(target=self._read, args=(self.stream, events), daemon=True)
         reader.start()
+        last_housekeeping = time.monotonic()
         while not self.stopping.is_set():
+            # Housekeeping (the heartbeat /healthz reads) on a clock, not only in quiet moments:
+            # a busy engine (health checks alone make events every few seconds) never goes quiet.
+            if time.monotonic() - last_housekeeping >= TICK:
+                last_housekeeping = time.monotonic()
+                self.housekeeping()
             try:
                 first = events.get(timeout=TICK)
             except queue.Empty:
-                self.housekeeping()
                 continue
             batch = [first]
             deadline = time.monotonic() + COALESCE

@@ -184,3 +184,32 @@ def test_containers_outside_swarm_are_ignored():
 
     assert history.event_record(event) is None
     assert not Task.objects.exists()
+
+
+@pytest.mark.django_db
+def test_the_heartbeat_keeps_beating_while_events_never_stop(monkeypatch):
+    """A busy engine never goes quiet for a second; /healthz still needs a fresh heartbeat."""
+    import threading
+    import time
+
+    class EndlessStream:
+        def __init__(self):
+            self.closed = threading.Event()
+
+        def __iter__(self):
+            while not self.closed.wait(0.05):  # an exec event of a health check every 50 ms
+                yield {"Type": "container", "Action": "exec_start: true", "timeNano": time.time_ns(), "Actor": {}}
+
+        def close(self):
+            self.closed.set()
+
+    watcher = SwarmWatcher(name="busy")
+    watcher.stream = EndlessStream()
+    beats = []
+    monkeypatch.setattr(watcher, "housekeeping", lambda: beats.append(time.monotonic()))
+    threading.Timer(2.6, watcher.stop).start()
+
+    with pytest.raises(swarm.EngineUnreachable):  # the stream ends when the watcher stops
+        watcher.follow()
+
+    assert len(beats) >= 2

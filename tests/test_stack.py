@@ -13,11 +13,11 @@ import fcntl
 import json
 import os
 import re
-import secrets
 import subprocess
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from secrets import token_hex, token_urlsafe
 
 import pytest
 import requests
@@ -100,13 +100,13 @@ class Deployment:
 
 def _make_secrets() -> dict[str, str]:
     """The secrets, as the comments at the top of docker/stack.yml make them."""
-    db, node_watcher, redis_password = (secrets.token_hex(24) for _ in range(3))
+    db, node_watcher, redis_password = (token_hex(24) for _ in range(3))
     return {
-        "swarmdeck_secret_key": secrets.token_urlsafe(48),
+        "swarmdeck_secret_key": token_urlsafe(48),
         "swarmdeck_db_password": db,
         "swarmdeck_database_url": f"postgres://swarmdeck:{db}@db:5432/swarmdeck",
         "swarmdeck_node_watcher_db_password": node_watcher,
-        "swarmdeck_node_watcher_database_url": (f"postgres://{NODE_WATCHER_ROLE}:{node_watcher}@db:5432/swarmdeck"),
+        "swarmdeck_node_watcher_database_url": f"postgres://{NODE_WATCHER_ROLE}:{node_watcher}@db:5432/swarmdeck",
         "swarmdeck_redis_password": redis_password,
         "swarmdeck_redis_url": f"redis://:{redis_password}@redis:6379/0",
     }
@@ -146,7 +146,7 @@ def _volumes_of(name: str) -> set[str]:
 
 
 def _stack_remove(name: str, volumes: set[str], *, strict: bool) -> None:
-    """docker stack rm, then what it leaves on purpose: the volumes (and our secrets)."""
+    """docker stack rm, then the named volumes it keeps on purpose. Strict: fail on anything else left."""
     volumes |= _volumes_of(name)
     _docker("stack", "rm", name, check=False)
     gone = wait_until(lambda: not any(_leftovers(name).values()), timeout=90, interval=0.5, fail=False)
@@ -155,9 +155,15 @@ def _stack_remove(name: str, volumes: set[str], *, strict: bool) -> None:
     named = set(_lines(_docker("volume", "ls", "-q", "--filter", f"label={NAMESPACE}={name}", check=False)))
     for volume in named:
         _docker("volume", "rm", volume, check=False)
-    # Anonymous volumes (the images' VOLUME lines) go with their containers, which the engine removes.
-    existing = set(_lines(_docker("volume", "ls", "-q", check=False)))
-    for volume in (volumes - named) & existing:
+    # Anonymous volumes (the images' VOLUME lines) go with their containers: the engine removes them.
+    anonymous = volumes - named
+
+    def left() -> set[str]:
+        return anonymous & set(_lines(_docker("volume", "ls", "-q", check=False)))
+
+    if strict and not wait_until(lambda: not left(), timeout=30, interval=0.5, fail=False):
+        pytest.fail(f"anonymous volumes outlived the stack's containers: {left()}")
+    for volume in left():
         _docker("volume", "rm", volume, check=False)
 
 
