@@ -15,6 +15,7 @@ lint:
 # The panel's image swarmdeck:<version> and :latest, built offline (a Debian base by mmdebstrap, the
 # wheels by the host's pip) against DOCKER_HOST, else /var/run/docker.sock, else the sandbox.
 image:
+	bin/bootstrap run
 	bin/image
 
 # Stop and remove the sandbox swarm that `make run` starts when no engine answers.
