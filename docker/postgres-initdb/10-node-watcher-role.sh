@@ -10,9 +10,9 @@ swarmdeck_password_file=${SWARMDECK_NODE_WATCHER_DB_PASSWORD_FILE:-/run/secrets/
 if [ -s "$swarmdeck_password_file" ]; then
   psql -v ON_ERROR_STOP=1 --no-psqlrc --username "$POSTGRES_USER" --dbname "$POSTGRES_DB" \
     -v role="$swarmdeck_role" -v password_file="$swarmdeck_password_file" <<'EOSQL'
-\set password `cat :'password_file'`
-CREATE ROLE :"role" LOGIN PASSWORD :'password';
-\unset password
+\set secret `cat :'password_file'`
+SELECT format('CREATE ROLE %I LOGIN PASSWORD %L', :'role', :'secret') \gexec
+\unset secret
 EOSQL
   echo "created the database role $swarmdeck_role for the watchers on worker nodes"
 else
