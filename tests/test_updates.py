@@ -4,6 +4,7 @@ with the engine faked at its one seam (services.swarm)."""
 from __future__ import annotations
 
 import datetime
+import re
 
 import pytest
 from django.urls import reverse
@@ -193,6 +194,9 @@ def test_the_updates_page_lists_targets_and_reasons(panel_client, followed):
     assert "reg:5000/app:1" in html
     assert "make run" in html  # why the panel itself is not updated here
     assert 'data-result="updating"' in html
+    row = re.search(r'<tr data-target="service:svc1".*?</tr>', html, re.S)[0]
+    assert "<time datetime=" in row  # when it was last checked
+    assert DIGEST_NEW.removeprefix("sha256:")[:12] in row  # the available digest
 
 
 @pytest.mark.parametrize(
