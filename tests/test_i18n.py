@@ -14,6 +14,7 @@ from accounts import activation
 from accounts.models import Installation
 from services import jobs
 from services.models import Job
+from updates.models import UpdateTarget
 
 from .conftest import NOW, ROOT
 
@@ -167,6 +168,22 @@ def _pages(client, admin_login, job) -> dict[str, str]:
     from django.contrib.auth import get_user_model
 
     client.force_login(get_user_model().objects.get())
+    UpdateTarget.objects.create(
+        key="panel",
+        kind="panel_container",
+        name="swarmdeck",
+        result="not_supported",
+        reason="not_in_container",
+        checked_at=NOW,
+    )
+    UpdateTarget.objects.create(
+        key="service:svc1",
+        kind="service",
+        name="web",
+        image="reg:5000/web:1",
+        result="registry_unreachable",
+        checked_at=NOW,
+    )
     for name, url in [
         ("overview", reverse("services:overview")),
         ("services", reverse("services:list")),
@@ -182,6 +199,7 @@ def _pages(client, admin_login, job) -> dict[str, str]:
         ("wizard-docker", reverse("accounts:setup_step", args=["docker"])),
         ("wizard-updates", reverse("accounts:setup_step", args=["updates"])),
         ("password", reverse("accounts:password_change")),
+        ("updates", reverse("updates:page")),
     ]:
         response = client.get(url)
         assert response.status_code == 200, (name, response.status_code)
@@ -260,6 +278,22 @@ def test_job_messages_follow_the_reader_language(client, admin_login, job, monke
     from django.contrib.auth import get_user_model
 
     client.force_login(get_user_model().objects.get())
+    UpdateTarget.objects.create(
+        key="panel",
+        kind="panel_container",
+        name="swarmdeck",
+        result="not_supported",
+        reason="not_in_container",
+        checked_at=NOW,
+    )
+    UpdateTarget.objects.create(
+        key="service:svc1",
+        kind="service",
+        name="web",
+        image="reg:5000/web:1",
+        result="registry_unreachable",
+        checked_at=NOW,
+    )
     english = client.get(reverse("services:job", args=[job.id])).content.decode()
     client.cookies["django_language"] = "es"
     spanish = client.get(reverse("services:job", args=[job.id])).content.decode()
