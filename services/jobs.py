@@ -187,11 +187,17 @@ def job_reap_stale() -> int:
     cutoff = timezone.now() - timedelta(seconds=limit)
     reaped = 0
     for job_id in Job.objects.filter(state=Job.State.RUNNING, heartbeat_at__lt=cutoff).values_list("id", flat=True):
-        stopped = Job.objects.filter(id=job_id, state=Job.State.RUNNING, heartbeat_at__lt=cutoff).update(
-            state=Job.State.FAILED, error_code="stale", error="", finished_at=timezone.now()
+        still_stale = Job.objects.filter(id=job_id, state=Job.State.RUNNING, heartbeat_at__lt=cutoff)
+        stopped = _append_step(
+            still_stale,
+            "stale",
+            {"seconds": limit},
+            state=Job.State.FAILED,
+            error_code="stale",
+            error="",
+            finished_at=timezone.now(),
         )
         if stopped:
-            Job.objects.filter(id=job_id).update(steps=_with_step(job_id, "stale", seconds=limit))
             live.publish_job_changed(job_id=job_id, state=Job.State.FAILED)
             reaped += 1
     return reaped
@@ -217,14 +223,22 @@ def _step(code: str, **params) -> dict:
     return {"at": timezone.now().isoformat(), "code": code, "params": params}
 
 
-def _with_step(job_id: int, code: str, **params) -> list:
-    steps = Job.objects.filter(id=job_id).values_list("steps", flat=True).get()
-    return [*steps, _step(code, **params)]
+def _append_step(rows, code: str, params: dict, **updates) -> list | None:
+    """Append a step to the job ``rows`` selects (with ``updates``), under the row's write lock:
+    two processes writing one job (the update helper and a worker) never lose a step. None when
+    ``rows`` selects nothing (e.g. the job is no longer in the state the caller expected)."""
+    with transaction.atomic():
+        steps = rows.select_for_update().values_list("steps", flat=True).first()
+        if steps is None:
+            return None
+        steps = [*steps, _step(code, **params)]
+        rows.update(steps=steps, **updates)
+    return steps
 
 
 def job_step(job: Job, code: str, **params) -> None:
-    job.steps = _with_step(job.id, code, **params)
-    Job.objects.filter(id=job.id).update(steps=job.steps, heartbeat_at=timezone.now())
+    steps = _append_step(Job.objects.filter(id=job.id), code, params, heartbeat_at=timezone.now())
+    job.steps = steps if steps is not None else job.steps
     _publish(job)
 
 
@@ -236,10 +250,13 @@ def _publish(job: Job) -> None:
 
 def job_finish(job_id: int, state: str, *, code: str = "", detail: str = "", **params) -> bool:
     """End a job, once: a finished job never changes state again (False then)."""
-    updates = {"state": state, "finished_at": timezone.now()}
+    unfinished = Job.objects.filter(id=job_id).exclude(state__in=Job.FINISHED_STATES)
     if code:
-        updates.update(error_code=code, error=detail, steps=_with_step(job_id, f"error:{code}", **params))
-    ended = Job.objects.filter(id=job_id).exclude(state__in=Job.FINISHED_STATES).update(**updates)
+        ended = _append_step(
+            unfinished, f"error:{code}", params, state=state, finished_at=timezone.now(), error_code=code, error=detail
+        )
+    else:
+        ended = unfinished.update(state=state, finished_at=timezone.now())
     if ended:
         live.publish_job_changed(job_id=job_id, state=state)
     return bool(ended)

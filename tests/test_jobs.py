@@ -141,3 +141,37 @@ def test_remove_needs_the_name_typed(panel_client, monkeypatch):
 
     panel_client.post(reverse("services:remove", args=["svc1"]), {"confirm_name": "web"})
     assert Job.objects.get().kind == "remove"
+
+
+@pytest.mark.django_db
+def test_a_reaped_job_cannot_become_succeeded_later(quiet, settings):
+    old = timezone.now() - timedelta(seconds=settings.SWARMDECK_JOB_REAP_SECONDS + 1)
+    job = _job(state="running", heartbeat_at=old, attempts=1)
+    jobs.job_reap_stale()
+
+    assert jobs.job_finish(job.id, Job.State.SUCCEEDED) is False
+
+    job.refresh_from_db()
+    assert (job.state, job.error_code) == (Job.State.FAILED, "stale")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_steps_written_at_once_by_several_processes_are_all_kept(quiet):
+    """The update helper and a worker write one job's steps; none may be lost."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from django.db import connection
+
+    job = _job(state="running", heartbeat_at=timezone.now(), attempts=1)
+
+    def write(number: int) -> None:
+        try:
+            jobs.job_step(Job.objects.get(id=job.id), "progress", done=number, total=20)
+        finally:
+            connection.close()
+
+    with ThreadPoolExecutor(8) as pool:
+        list(pool.map(write, range(20)))
+
+    job.refresh_from_db()
+    assert sorted(step["params"]["done"] for step in job.steps) == list(range(20))
