@@ -126,6 +126,7 @@ class ServiceForm(forms.Form):
         min_value=0,
         max_value=MAX_REPLICAS,
         required=False,
+        help_text=_("Empty: 1, as docker service create."),
         error_messages={"invalid": _("Replicas must be a whole number.")},
     )
     entrypoint = _Text(label=_("Entrypoint"), max_length=4096, help_text=_("Overrides the image's entrypoint."))
@@ -284,7 +285,10 @@ class ServiceForm(forms.Form):
     def clean(self):
         data = super().clean()
         if data.get("mode") == "replicated" and data.get("replicas") is None and "replicas" not in self.errors:
-            self.add_error("replicas", _("Enter the number of replicas."))
+            if self.updating:
+                self.add_error("replicas", _("Enter the number of replicas."))
+            else:
+                data["replicas"] = 1  # as `docker service create` without --replicas
         if data.get("mounts") and not data.get("allow_mounts"):
             self.add_error(
                 "allow_mounts", _("Tick “Allow mounts” to confirm: mounts give the service access to the host.")

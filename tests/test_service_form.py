@@ -66,6 +66,21 @@ def test_a_good_form_creates_one_job(panel_client, no_engine, no_enqueue):
     assert job.params["values"]["env"] == {"A": "1", "B": "two words"}
 
 
+def test_only_a_name_and_an_image_create_a_service_with_dockers_defaults(panel_client, no_engine, no_enqueue):
+    """As `docker service create --name web IMAGE`: one replica, the engine's own defaults."""
+    from services.forms import ServiceForm
+
+    # What the browser sends: the form as shown (its preset choices), with a name and an image typed.
+    shown = {name: field.initial for name, field in ServiceForm().fields.items() if field.initial not in (None, "")}
+    browser = {**shown, "mode": "replicated"}  # a select sends its first option
+    response = panel_client.post(reverse("services:create"), {**browser, "name": "web", "image": "busybox"})
+
+    job = Job.objects.get()
+    assert response["Location"] == reverse("services:job", args=[job.id])
+    spec = specs.spec_create(name="web", values=job.params["values"], job_id=job.id)
+    assert spec["Mode"] == {"Replicated": {"Replicas": 1}}
+
+
 BAD = [
     ("image", "", "This field is required."),
     ("image", "Not An Image!", "is not a valid image reference"),
