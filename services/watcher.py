@@ -25,7 +25,8 @@ from .models import Watcher
 logger = logging.getLogger("swarmdeck.watcher")
 
 COALESCE = 0.25  # seconds: one re-read per burst of events
-TICK = 1.0  # seconds between housekeeping rounds (heartbeat, pending hints)
+TICK = 1.0  # seconds between housekeeping rounds (pending hints, heartbeat when due)
+HEARTBEAT = 10.0  # seconds between two heartbeat writes
 MAX_BACKOFF = 30.0
 PRUNE_EVERY = 3600.0
 
@@ -41,6 +42,7 @@ class SwarmWatcher:
         self.pending: set[str] = set()  # service ids ("" = all) whose hint is not delivered yet
         self.undelivered = False  # the last publish failed (Redis down)
         self.last_prune = 0.0
+        self.last_heartbeat = 0.0
 
     # --- lifecycle ------------------------------------------------------------------------
 
@@ -170,7 +172,11 @@ class SwarmWatcher:
         self.undelivered = False
 
     def housekeeping(self) -> None:
-        self.status(Watcher.State.CONNECTED, "")
+        # The heartbeat is a database write: every HEARTBEAT seconds is plenty for /healthz's
+        # SWARMDECK_WATCHER_STALE_SECONDS, and spares the database a write a second per node.
+        if time.monotonic() - self.last_heartbeat >= HEARTBEAT:
+            self.last_heartbeat = time.monotonic()
+            self.status(Watcher.State.CONNECTED, "")
         if self.pending:
             self.flush()
         if time.monotonic() - self.last_prune > PRUNE_EVERY:

@@ -213,3 +213,20 @@ def test_the_heartbeat_keeps_beating_while_events_never_stop(monkeypatch):
         watcher.follow()
 
     assert len(beats) >= 2
+
+
+def test_the_heartbeat_is_written_every_ten_seconds_not_every_tick(monkeypatch):
+    from services import watcher as watcher_module
+
+    clock = [1000.0]
+    monkeypatch.setattr(watcher_module.time, "monotonic", lambda: clock[0])
+    watcher = SwarmWatcher(name="calm")
+    watcher.last_prune = clock[0]
+    writes = []
+    monkeypatch.setattr(watcher, "status", lambda state, message: writes.append(clock[0]))
+
+    for _ in range(25):  # 25 ticks of one second
+        watcher.housekeeping()
+        clock[0] += 1
+
+    assert writes == [1000.0, 1010.0, 1020.0]
