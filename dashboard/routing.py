@@ -5,5 +5,6 @@ from services import consumers
 websocket_urlpatterns = [
     path("ws/services/", consumers.ServicesConsumer.as_asgi()),
     path("ws/services/<str:service_id>/", consumers.ServiceConsumer.as_asgi()),
+    path("ws/jobs/", consumers.JobsConsumer.as_asgi()),
     path("ws/jobs/<int:job_id>/", consumers.JobConsumer.as_asgi()),
 ]

@@ -46,9 +46,18 @@ class ServiceConsumer(ServicesConsumer):
         return [live.service_group(self.scope["url_route"]["kwargs"]["service_id"])]
 
 
-class JobConsumer(_GroupConsumer):
+class JobsConsumer(_GroupConsumer):
+    """The lists of jobs (the Jobs and Updates pages): hints for every job."""
+
     def group_names(self) -> list[str]:
-        return [live.job_group(self.scope["url_route"]["kwargs"]["job_id"])]
+        return [live.JOBS_GROUP]
 
     async def job_changed(self, event: live.JobChanged) -> None:
         await self.send_json({"kind": "job", "id": event["job_id"], "state": event["state"]})
+
+
+class JobConsumer(JobsConsumer):
+    """One job's page: hints for that job only."""
+
+    def group_names(self) -> list[str]:
+        return [live.job_group(self.scope["url_route"]["kwargs"]["job_id"])]

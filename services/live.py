@@ -14,6 +14,7 @@ from channels.layers import get_channel_layer
 logger = logging.getLogger(__name__)
 
 SERVICES_GROUP = "swarm.services"
+JOBS_GROUP = "jobs"  # every job's changes, for the lists of jobs
 
 
 def service_group(service_id: str) -> str:
@@ -65,7 +66,9 @@ def publish_service_changed(*, service_id: str, action: str) -> bool:
 
 
 def publish_job_changed(*, job_id: int, state: str) -> bool:
-    return publish(job_group(job_id), JobChanged(type="job.changed", job_id=job_id, state=state))
+    message = JobChanged(type="job.changed", job_id=job_id, state=state)
+    delivered = publish(job_group(job_id), message)
+    return publish(JOBS_GROUP, message) and delivered
 
 
 def publish_user_logged_out(*, user_id: int) -> bool:

@@ -6,6 +6,7 @@ import pytest
 from playwright.sync_api import expect
 
 from services.models import Job
+from updates.runners import update_check_request
 
 from .conftest import ARTIFACTS, browser_login, running_tasks, wait_until
 
@@ -143,6 +144,15 @@ def test_check_now_on_the_updates_page_shows_the_job_and_what_it_found(stack, pa
     page.click("#update-policy button.primary")
     expect(page.locator(".messages")).to_contain_text("saved")
     expect(page.locator("input[name=auto_update]")).to_be_checked()
+
+    # A check started elsewhere (the schedule) shows up here by itself, and so does its end.
+    expect(page.locator("#updates-status")).to_have_attribute("data-live-state", "connected")
+    page.evaluate("window.__not_reloaded = true")
+    scheduled = update_check_request()
+    row = page.locator(f'#updates-status tr[data-job-id="{scheduled.id}"]')
+    expect(row.locator(".job-state")).to_have_attribute("data-state", "succeeded", timeout=30_000)
+    expect(page.locator('#updates-status tr[data-target="panel"]')).to_contain_text("make run")
+    assert page.evaluate("window.__not_reloaded") is True
 
     page.click("#check-now")
 

@@ -26,6 +26,18 @@ async def _receive_after(publish, headers, path="/ws/services/"):
 
 
 @pytest.mark.django_db(transaction=True)
+def test_the_jobs_lists_hear_of_every_job(memory_channel_layer, panel_client):
+    async def publish():
+        from asgiref.sync import sync_to_async
+
+        await sync_to_async(live.publish_job_changed)(job_id=7, state="running")
+
+    message = async_to_sync(_receive_after)(publish, ws_headers(panel_client), path="/ws/jobs/")
+
+    assert message == {"kind": "job", "id": 7, "state": "running"}
+
+
+@pytest.mark.django_db(transaction=True)
 def test_consumer_forwards_a_service_change(memory_channel_layer, panel_client):
     from channels.layers import get_channel_layer
 

@@ -29,7 +29,9 @@ def _page(request, form: PolicyForm | None = None, status: int = 200):
             job for job in update_jobs if job.kind == Job.Kind.IMAGE_UPDATE and job.params.get("target") == target.key
         ]
     context = {"form": form, "auto_update": auto_update, "targets": targets, "jobs": update_jobs}
-    return render(request, "updates/page.html", context, status=status)
+    # A live refresh (any job changed) re-reads the followed images and jobs, never the form.
+    template = "updates/_status.html" if request.headers.get("HX-Request") == "true" else "updates/page.html"
+    return render(request, template, context, status=status)
 
 
 @require_GET
