@@ -42,10 +42,18 @@ def test_every_message_in_the_code_is_translated(tmp_path, settings, monkeypatch
     copy = tmp_path / "locale"
     shutil.copytree(ROOT / "locale", copy, ignore=shutil.ignore_patterns("*.mo"))
     settings.LOCALE_PATHS = [copy]
-    monkeypatch.chdir(ROOT)
+    # The sources, linked into a folder without locale/: makemessages writes into a locale/ it
+    # finds beside the sources, which would be the committed catalogue, not the copy.
+    source = tmp_path / "source"
+    source.mkdir()
+    for entry in ROOT.iterdir():
+        if entry.name not in ("locale", ".git", ".venv", "var", "tests", "test-artifacts"):
+            (source / entry.name).symlink_to(entry)
+    monkeypatch.chdir(source)
     for domain in DOMAINS:
         call_command(
             "makemessages",
+            symlinks=True,
             locale=list(LANGUAGES.values()),
             domain=domain,
             ignore_patterns=[".venv/*", "var/*", "tests/*", "test-artifacts/*"],
