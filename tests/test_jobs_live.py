@@ -236,7 +236,8 @@ def test_engine_refusals_end_the_job_failed_with_the_engine_reason(stack, panel_
     panel_client.post(reverse("services:create"), {**GOOD, "name": existing.name, "ports": ""})
     duplicate = _finished(Job.objects.latest("id").id)
     panel_client.post(
-        reverse("services:create"), {**GOOD, "name": "bad-port", "ports": "0:8080/tcp host", "replicas": "0"}
+        reverse("services:create"),
+        {**GOOD, "name": "bad-port", "ports": "0:8080/tcp host", "replicas": "0", "labels": f"{TEST_LABEL}=1"},
     )
     gone_job = jobs.job_scale_request(service=swarm.service_get(service_id=existing.id), replicas=2)
     existing.remove()
