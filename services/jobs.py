@@ -152,7 +152,7 @@ def job_run(*, job_id: int) -> None:
     except JobOutcome as outcome:
         job_finish(job.id, outcome.state, code=outcome.code, detail=outcome.detail, **outcome.params)
     except swarm.SwarmError as exc:
-        job_finish(job.id, Job.State.FAILED, code=_error_code(exc), detail=exc.detail or exc.message)
+        job_finish(job.id, Job.State.FAILED, code=exc.code, detail=exc.detail or exc.message)
     except Exception as exc:
         logger.exception("job %s crashed", job.id)
         job_finish(job.id, Job.State.FAILED, code="crashed", detail=repr(exc))
@@ -201,22 +201,6 @@ def job_reap_stale() -> int:
             live.publish_job_changed(job_id=job_id, state=Job.State.FAILED)
             reaped += 1
     return reaped
-
-
-def _error_code(exc: swarm.SwarmError) -> str:
-    return {
-        swarm.EngineUnreachable: "unreachable",
-        swarm.NotSwarmManager: "not_manager",
-        swarm.ServiceNotFound: "not_found",
-        swarm.SwarmConflict: "conflict",
-        swarm.NoPreviousSpec: "no_previous",
-        swarm.NotScalable: "not_scalable",
-        swarm.RegistryUnreachable: "registry_unreachable",
-        swarm.TagNotFound: "tag_not_found",
-        swarm.NotInContainer: "not_in_container",
-        swarm.ContainerNotFound: "container_not_found",
-        swarm.ImageNotFound: "image_not_found",
-    }.get(type(exc), "engine")
 
 
 def _step(code: str, **params) -> dict:

@@ -44,6 +44,8 @@ __all__ = [
 class SwarmError(Exception):
     """The engine refused or failed; ``detail`` keeps its own words."""
 
+    code = "engine"  # each subclass its own: a key of services.job_messages.ERRORS, stored on the job
+
     def __init__(self, detail: str = "") -> None:
         super().__init__(detail)
         self.detail = detail
@@ -64,6 +66,8 @@ class SwarmError(Exception):
 
 
 class EngineUnreachable(SwarmError):
+    code = "unreachable"
+
     @property
     def message(self) -> str:
         return _("The Docker engine at {host} cannot be reached.").format(host=settings.DOCKER_HOST)
@@ -77,6 +81,8 @@ class EngineUnreachable(SwarmError):
 
 
 class NotSwarmManager(SwarmError):
+    code = "not_manager"
+
     @property
     def message(self) -> str:
         return _("The Docker engine at {host} is not a Swarm manager.").format(host=settings.DOCKER_HOST)
@@ -90,18 +96,24 @@ class NotSwarmManager(SwarmError):
 
 
 class ServiceNotFound(SwarmError):
+    code = "not_found"
+
     @property
     def message(self) -> str:
         return _("The service does not exist (any more).")
 
 
 class NotScalable(SwarmError):
+    code = "not_scalable"
+
     @property
     def message(self) -> str:
         return _("Only replicated services can be scaled; a global service runs one task per node.")
 
 
 class NoPreviousSpec(SwarmError):
+    code = "no_previous"
+
     @property
     def message(self) -> str:
         return _("The service has no previous spec to roll back to.")
@@ -109,6 +121,8 @@ class NoPreviousSpec(SwarmError):
 
 class SwarmConflict(SwarmError):
     """The service changed between our read and our write ("update out of sequence")."""
+
+    code = "conflict"
 
     @property
     def message(self) -> str:
@@ -537,30 +551,40 @@ def event_stream(*, since: float | None = None, until: float | None = None) -> E
 
 
 class RegistryUnreachable(SwarmError):
+    code = "registry_unreachable"
+
     @property
     def message(self) -> str:
         return _("The registry of this image cannot be reached, so no update was checked.")
 
 
 class TagNotFound(SwarmError):
+    code = "tag_not_found"
+
     @property
     def message(self) -> str:
         return _("The registry does not have this image tag (any more).")
 
 
 class ContainerNotFound(SwarmError):
+    code = "container_not_found"
+
     @property
     def message(self) -> str:
         return _("The container does not exist (any more).")
 
 
 class ImageNotFound(SwarmError):
+    code = "image_not_found"
+
     @property
     def message(self) -> str:
         return _("The image is not on this engine.")
 
 
 class NotInContainer(SwarmError):
+    code = "not_in_container"
+
     @property
     def message(self) -> str:
         return _("Swarmdeck does not run in a container of this engine, so it cannot update itself.")
@@ -672,7 +696,7 @@ def container_self() -> ContainerSnapshot:
         raise NotInContainer(exc.detail) from exc
 
 
-def service_image_set(*, service_id: str, image: str, monitor_seconds: int, stop_first: bool) -> bool:
+def service_image_set(*, service_id: str, image: str, monitor_seconds: int) -> bool:
     """Move a service to an image with a rolling update Swarm rolls back by itself when a new task
     does not stay healthy for ``monitor_seconds``. Idempotent: False when already on that image."""
 
@@ -682,7 +706,9 @@ def service_image_set(*, service_id: str, image: str, monitor_seconds: int, stop
             return spec
         container["Image"] = image
         monitor = monitor_seconds * 1_000_000_000
-        order = "stop-first" if stop_first else "start-first"
+        # Two tasks cannot bind one host-mode port on a node: such a service goes stop-first.
+        ports = (spec.get("EndpointSpec") or {}).get("Ports") or []
+        order = "stop-first" if any(port.get("PublishMode") == "host" for port in ports) else "start-first"
         spec["UpdateConfig"] = {
             **(spec.get("UpdateConfig") or {}),
             "FailureAction": "rollback",
@@ -696,21 +722,8 @@ def service_image_set(*, service_id: str, image: str, monitor_seconds: int, stop
     return service_update(service_id=service_id, change=change)
 
 
-def service_host_ports(*, service_id: str) -> bool:
-    """True when the service publishes a port in host mode: two of its tasks cannot share a node's port."""
-    with _engine_errors():
-        raw = _client().inspect_service(service_id)
-    ports = (raw["Spec"].get("EndpointSpec") or {}).get("Ports") or []
-    return any(port.get("PublishMode") == "host" for port in ports)
-
-
-def services_in_stack(*, stack: str) -> list[ServiceSummary]:
-    with _engine_errors():
-        raw = _client().services(filters={"label": f"com.docker.stack.namespace={stack}"}, status=True)
-    return sorted((_summary(item) for item in raw), key=lambda s: s.name)
-
-
 def services_labelled(*, label: str) -> list[ServiceSummary]:
+    """The services with a label (``key=value``), e.g. a stack's ``com.docker.stack.namespace=NAME``."""
     with _engine_errors():
         raw = _client().services(filters={"label": label}, status=True)
     return sorted((_summary(item) for item in raw), key=lambda s: s.name)

@@ -170,12 +170,8 @@ def job(db):
     )
 
 
-def _pages(client, admin_login, job) -> dict[str, str]:
-    pages = {}
-    Installation.objects.update(wizard_done_at=None)
-    from django.contrib.auth import get_user_model
-
-    client.force_login(get_user_model().objects.get())
+def _update_targets() -> None:
+    """The Updates page with a reason and a result to word."""
     UpdateTarget.objects.create(
         key="panel",
         kind="panel_container",
@@ -192,6 +188,15 @@ def _pages(client, admin_login, job) -> dict[str, str]:
         result="registry_unreachable",
         checked_at=NOW,
     )
+
+
+def _pages(client, admin_login, job) -> dict[str, str]:
+    pages = {}
+    Installation.objects.update(wizard_done_at=None)
+    from django.contrib.auth import get_user_model
+
+    client.force_login(get_user_model().objects.get())
+    _update_targets()
     for name, url in [
         ("overview", reverse("services:overview")),
         ("services", reverse("services:list")),
@@ -286,22 +291,6 @@ def test_job_messages_follow_the_reader_language(client, admin_login, job, monke
     from django.contrib.auth import get_user_model
 
     client.force_login(get_user_model().objects.get())
-    UpdateTarget.objects.create(
-        key="panel",
-        kind="panel_container",
-        name="swarmdeck",
-        result="not_supported",
-        reason="not_in_container",
-        checked_at=NOW,
-    )
-    UpdateTarget.objects.create(
-        key="service:svc1",
-        kind="service",
-        name="web",
-        image="reg:5000/web:1",
-        result="registry_unreachable",
-        checked_at=NOW,
-    )
     english = client.get(reverse("services:job", args=[job.id])).content.decode()
     client.cookies["django_language"] = "es"
     spanish = client.get(reverse("services:job", args=[job.id])).content.decode()

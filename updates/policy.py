@@ -59,8 +59,5 @@ def check_claim(*, now: datetime.datetime | None = None) -> bool:
     policy = policy_get()
     if not check_due(policy=policy, now=now):
         return False
-    return bool(
-        UpdatePolicy.objects.filter(pk=policy.pk, last_check_at=policy.last_check_at).update(last_check_at=now)
-        if policy.last_check_at
-        else UpdatePolicy.objects.filter(pk=policy.pk, last_check_at__isnull=True).update(last_check_at=now)
-    )
+    # last_check_at=None filters IS NULL: the first check is claimed the same way.
+    return bool(UpdatePolicy.objects.filter(pk=policy.pk, last_check_at=policy.last_check_at).update(last_check_at=now))

@@ -177,11 +177,7 @@ def _services_update(job: Job) -> None:
             jobs.job_step(job, "image_already_sent", name=service.name)
             changed = True
         else:
-            # Two tasks cannot bind one host-mode port on a node: such a service is updated stop-first.
-            stop_first = swarm.service_host_ports(service_id=service_id)
-            changed = swarm.service_image_set(
-                service_id=service_id, image=reference, monitor_seconds=monitor, stop_first=stop_first
-            )
+            changed = swarm.service_image_set(service_id=service_id, image=reference, monitor_seconds=monitor)
             jobs.job_step(job, "image_sent", name=service.name, image=reference, service=service_id)
         try:
             jobs.rollout_follow(job, expect_update=changed, service_id=service_id)

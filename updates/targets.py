@@ -68,7 +68,9 @@ def panel_candidate() -> Candidate:
             # Every service of the stack that runs the panel's image moves with it; ours last, because
             # its replacement stops the worker that runs this job (a new one resumes it).
             repository = swarm.image_reference_parts(own.image)[0]
-            services = [s for s in swarm.services_in_stack(stack=me.stack) if s.id != own.id]
+            services = [
+                s for s in swarm.services_labelled(label=f"com.docker.stack.namespace={me.stack}") if s.id != own.id
+            ]
             services = [s for s in services if swarm.image_reference_parts(s.image)[0] == repository]
             services.append(own)
         ids = tuple(s.id for s in services)

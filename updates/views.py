@@ -5,13 +5,10 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
-from services.models import Job
-
 from . import policy
 from .forms import PolicyForm
-from .messages import REASONS
-from .models import UpdateTarget
 from .runners import update_check_request
+from .selectors import updates_overview
 
 
 def _page(request, form: PolicyForm | None = None, status: int = 200):
@@ -19,15 +16,7 @@ def _page(request, form: PolicyForm | None = None, status: int = 200):
     form = form or PolicyForm(instance=policy.policy_get(), fixed=auto_update.fixed)
     if auto_update.fixed:
         form.initial["auto_update"] = auto_update.enabled
-    targets = list(UpdateTarget.objects.filter(present=True))
-    update_jobs = Job.objects.filter(kind__in=[Job.Kind.UPDATE_CHECK, Job.Kind.IMAGE_UPDATE]).select_related(
-        "requested_by"
-    )[:20]
-    for target in targets:
-        target.reason_text = REASONS.get(target.reason, target.reason)
-        target.jobs = [
-            job for job in update_jobs if job.kind == Job.Kind.IMAGE_UPDATE and job.params.get("target") == target.key
-        ]
+    targets, update_jobs = updates_overview()
     context = {"form": form, "auto_update": auto_update, "targets": targets, "jobs": update_jobs}
     # A live refresh (any job changed) re-reads the followed images and jobs, never the form.
     template = "updates/_status.html" if request.headers.get("HX-Request") == "true" else "updates/page.html"
