@@ -37,7 +37,7 @@ javascript_catalog = public(JavaScriptCatalog.as_view(), before_activation=True)
 @require_http_methods(["GET", "POST"])
 def activate(request):
     if activation.is_activated():
-        return redirect("services:overview" if request.user.is_authenticated else "login")
+        return redirect("overview" if request.user.is_authenticated else "login")
     token = request.POST.get("token") if request.method == "POST" else request.GET.get("token")
     if request.method == "POST":
         try:
@@ -92,7 +92,7 @@ password_change = auth_views.PasswordChangeView.as_view(
 
 def password_changed(request):
     messages.success(request, _("Your password was changed."))
-    return redirect("services:overview")
+    return redirect("overview")
 
 
 @require_http_methods(["GET", "POST"])
@@ -125,7 +125,7 @@ def _setup_post(request, installation: Installation, step: str):
     action = request.POST.get("action", "next")
     if action == "skip":
         wizard.finish(installation)
-        return redirect("services:overview")
+        return redirect("overview")
     if action == "back":
         return redirect("accounts:setup_step", step=wizard.previous_step(step))
     if step == "language":
@@ -144,7 +144,7 @@ def _setup_post(request, installation: Installation, step: str):
     following = wizard.next_step(installation, step)
     if following is None:
         messages.success(request, _("Swarmdeck is ready."))
-        response = redirect("services:overview")
+        response = redirect("overview")
     else:
         response = redirect("accounts:setup_step", step=following)
     if step == "language":

@@ -6,7 +6,8 @@ from dataclasses import dataclass
 
 from django.utils import timezone
 
-from services import swarm
+import engine
+from jobs.messages import ErrorText, error_text
 
 from .models import Installation, Profile
 
@@ -19,7 +20,7 @@ class DockerCheck:
     nodes: int = 0
     managers: int = 0
     version: str = ""
-    error: swarm.SwarmError | None = None
+    error: ErrorText | None = None
 
 
 def resume_step(installation: Installation) -> str:
@@ -52,7 +53,7 @@ def language_choose(*, user, language: str) -> None:
 
 def docker_check() -> DockerCheck:
     try:
-        info = swarm.engine_info()
-    except swarm.SwarmError as exc:
-        return DockerCheck(ok=False, error=exc)
-    return DockerCheck(ok=True, nodes=info["nodes"], managers=info["managers"], version=info["version"])
+        info = engine.swarm_info()
+    except engine.EngineError as exc:
+        return DockerCheck(ok=False, error=error_text(exc))
+    return DockerCheck(ok=True, nodes=info.nodes, managers=info.managers, version=info.engine_version)

@@ -18,9 +18,9 @@ from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
+import engine
 from accounts.access import public
-from services import swarm
-from services.models import Watcher
+from watcher.models import Watcher
 
 DECISIVE = ("database", "redis", "watcher")
 
@@ -45,10 +45,10 @@ def _redis() -> str:
 
 def _engine() -> str:
     try:
-        swarm.engine_info()
-    except swarm.NotSwarmManager:
+        engine.swarm_info()
+    except engine.NotSwarmManager:
         return "not_manager"
-    except swarm.SwarmError:
+    except engine.EngineError:
         return "unreachable"
     return "ok"
 

@@ -65,6 +65,9 @@ INSTALLED_APPS = [
     "dashboard",
     "accounts",
     "services",
+    "jobs",
+    "history",
+    "watcher",
     "updates",
 ]
 
@@ -77,6 +80,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "accounts.access.AccessMiddleware",
+    "django_htmx.middleware.HtmxMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "dashboard.middleware.ContentSecurityPolicyMiddleware",
@@ -127,7 +131,7 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", "django.contrib.auth.backends.ModelBackend"]
 LOGIN_URL = "login"
-LOGIN_REDIRECT_URL = "services:overview"
+LOGIN_REDIRECT_URL = "overview"
 LOGOUT_REDIRECT_URL = "login"
 
 # First run: the server prints an activation link with a one-time token that expires.
@@ -219,7 +223,7 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
     "unacked_restore_throttle": 1,
 }
 CELERY_BEAT_SCHEDULE = {
-    "reap-stale-jobs": {"task": "services.tasks.reap_stale_jobs_task", "schedule": 30.0},
+    "reap-stale-jobs": {"task": "jobs.tasks.reap_stale_jobs_task", "schedule": 30.0},
     # Every minute: is an update check due by the schedule stored in the database? (Changing the
     # schedule on the Updates page then needs no restart.)
     "update-check-due": {"task": "updates.tasks.update_check_due_task", "schedule": 60.0},
@@ -227,6 +231,10 @@ CELERY_BEAT_SCHEDULE = {
 SWARMDECK_JOB_STALE_SECONDS = env_int("SWARMDECK_JOB_STALE_SECONDS", 30)
 SWARMDECK_JOB_REAP_SECONDS = env_int("SWARMDECK_JOB_REAP_SECONDS", 600)
 SWARMDECK_JOB_CONFLICT_RETRIES = env_int("SWARMDECK_JOB_CONFLICT_RETRIES", 3)
+# A transient engine error (connection refused, a timeout, a 5xx) runs the job's step again this
+# many times, after 2, 4, 8... seconds, before the job fails with it.
+SWARMDECK_JOB_ENGINE_RETRIES = env_int("SWARMDECK_JOB_ENGINE_RETRIES", 3)
+SWARMDECK_JOB_ENGINE_RETRY_SECONDS = env_int("SWARMDECK_JOB_ENGINE_RETRY_SECONDS", 2)
 SWARMDECK_ROLLOUT_TIMEOUT = env_int("SWARMDECK_ROLLOUT_TIMEOUT", 600)
 
 # The Docker engine (a Swarm manager). Unset means the local socket.

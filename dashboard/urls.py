@@ -1,15 +1,20 @@
 from django.urls import include, path
 
 from accounts import views as accounts_views
-from dashboard.health import healthz
 
+from . import health, views
+
+# URL prefix = app = template folder: /services/ is services/ and templates/services/, and so on.
 urlpatterns = [
-    path("healthz", healthz, name="healthz"),
+    path("", views.overview, name="overview"),
+    path("healthz", health.healthz, name="healthz"),
     path("i18n/setlang/", accounts_views.set_language, name="set_language"),
     path("i18n/js/", accounts_views.javascript_catalog, name="javascript-catalog"),
     path("login/", accounts_views.login_view, name="login"),
     path("logout/", accounts_views.logout_view, name="logout"),
     path("", include("accounts.urls")),
+    path("services/", include("services.urls")),
+    path("nodes/", include("nodes.urls")),
+    path("jobs/", include("jobs.urls")),
     path("updates/", include("updates.urls")),
-    path("", include("services.urls")),
 ]

@@ -10,7 +10,7 @@ from datetime import datetime, timedelta
 
 from django.utils.translation import gettext_lazy as _
 
-from .models import Task
+from history.models import Task
 
 WIDTH, HEIGHT, BOTTOM = 600, 160, 20  # SVG units; BOTTOM is room for the time labels
 

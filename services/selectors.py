@@ -6,16 +6,19 @@ most), whatever the number of services: never one call per service.
 
 from __future__ import annotations
 
-from collections import Counter, defaultdict
+from collections import Counter
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 from django.db.models import Count
 from django.utils import timezone
 
-from . import explain, swarm
+import engine
+from history.models import ServiceEvent, Task
+from jobs.models import Job
+
+from . import explain
 from .chart import Chart, restart_chart
-from .models import Job, ServiceEvent, Task, Watcher
 
 RESTART_CAUSES = [str(cause) for cause in Task.RESTART_CAUSES]
 # Tasks Swarm no longer wants running; "ready" (waiting out the restart delay) is still current.
@@ -34,7 +37,7 @@ SORT_KEYS = {
 
 @dataclass
 class ServiceRow:
-    service: swarm.ServiceSummary
+    service: engine.ServiceSummary
     health: Counter = field(default_factory=Counter)
     restarts: int = 0
     restarts_last_hour: int = 0
@@ -58,7 +61,7 @@ class ServiceRow:
         return reasons
 
 
-def _matches(service: swarm.ServiceSummary, query: str) -> bool:
+def _matches(service: engine.ServiceSummary, query: str) -> bool:
     """A name substring, or a label: "key" or "key=value"."""
     if not query:
         return True
@@ -72,8 +75,8 @@ def _matches(service: swarm.ServiceSummary, query: str) -> bool:
 
 
 def service_rows(*, query: str = "", sort: str = "name") -> list[ServiceRow]:
-    services = [service for service in swarm.service_list() if _matches(service, query)]
-    running = swarm.task_list(desired_running=True)
+    services = [service for service in engine.service_list() if _matches(service, query)]
+    running = engine.task_list(desired_running=True)
     rows = {service.id: ServiceRow(service) for service in services}
     health = dict(
         Task.objects.filter(task_id__in=[task.id for task in running if task.state == "running"]).values_list(
@@ -107,44 +110,8 @@ def _restart_counts(service_ids, now: datetime):
 
 
 @dataclass
-class Overview:
-    nodes: list[swarm.NodeSnapshot]
-    rows: list[ServiceRow]
-
-    @property
-    def nodes_ready(self) -> int:
-        return sum(1 for node in self.nodes if node.state == "ready")
-
-    @property
-    def tasks_running(self) -> int:
-        return sum(row.service.tasks_running for row in self.rows)
-
-    @property
-    def tasks_desired(self) -> int:
-        return sum(row.service.tasks_desired for row in self.rows)
-
-    @property
-    def attention(self) -> list[ServiceRow]:
-        return [row for row in self.rows if row.attention]
-
-    @property
-    def advice(self) -> list[tuple[swarm.ServiceSummary, list[str]]]:
-        pairs = [(row.service, explain.config_advice(row.service.spec)) for row in self.rows]
-        return [(service, items) for service, items in pairs if items]
-
-
-def overview() -> Overview:
-    return Overview(nodes=swarm.node_list(), rows=service_rows())
-
-
-def watcher_list() -> list[Watcher]:
-    """From the database alone: most useful when the engine is away."""
-    return list(Watcher.objects.order_by("name"))
-
-
-@dataclass
 class TaskRow:
-    task: swarm.TaskSnapshot
+    task: engine.TaskSnapshot
     node: str
     health: str
     explanation: str
@@ -152,7 +119,7 @@ class TaskRow:
 
 @dataclass
 class ServicePage:
-    detail: swarm.ServiceDetail
+    detail: engine.ServiceDetail
     current: list[TaskRow]
     history: list[TaskRow]
     restarts: list[Task]
@@ -198,12 +165,12 @@ class ServicePage:
 
 
 def service_page(*, service_id: str, chart_range: str = "24h") -> ServicePage:
-    detail = swarm.service_detail(service_id=service_id)
-    tasks = swarm.task_list(service_id=detail.summary.id)
-    nodes = {node.id: node.hostname for node in swarm.node_list()}
+    detail = engine.service_detail(service_id=service_id)
+    tasks = engine.task_list(service_id=detail.summary.id)
+    nodes = {node.id: node.hostname for node in engine.node_list()}
     stored = {task.task_id: task for task in Task.objects.filter(task_id__in=[t.id for t in tasks])}
 
-    def row(task: swarm.TaskSnapshot) -> TaskRow:
+    def row(task: engine.TaskSnapshot) -> TaskRow:
         record = stored.get(task.id)
         return TaskRow(
             task=task,
@@ -247,20 +214,3 @@ def service_page(*, service_id: str, chart_range: str = "24h") -> ServicePage:
 
 def stored_health_nodes(tasks) -> set[str]:
     return {task.health_node for task in tasks if task.health_node}
-
-
-@dataclass
-class NodeRow:
-    node: swarm.NodeSnapshot
-    tasks_running: int
-    watcher: Watcher | None
-
-
-def node_rows() -> list[NodeRow]:
-    nodes = swarm.node_list()
-    running = defaultdict(int)
-    for task in swarm.task_list(desired_running=True):
-        if task.state == "running":
-            running[task.node_id] += 1
-    watchers = {watcher.node_id: watcher for watcher in Watcher.objects.exclude(node_id="")}
-    return [NodeRow(node, running[node.id], watchers.get(node.id)) for node in nodes]

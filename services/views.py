@@ -1,35 +1,39 @@
+"""The service pages: the list, one service, and the forms that change services through jobs.
+
+A write view validates, asks services.runners for a Job and shows the job's page; it never
+calls the engine to change anything itself.
+"""
+
+from functools import wraps
+
+from django.contrib import messages
 from django.http import Http404
-from django.shortcuts import render
-from django.views.decorators.http import require_GET
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from . import selectors, swarm
+import engine
+from jobs.messages import error_text
+
+from . import runners, selectors, specs
 from .chart import RANGES
-
-
-def _is_partial(request) -> bool:
-    """A live refresh asks for the fragment only (htmx-style), a visit for the whole page."""
-    return request.headers.get("HX-Request") == "true"
+from .forms import ScaleForm, ServiceForm
 
 
 def _render(request, name: str, context: dict):
     """services/<name>.html for a visit, services/_<name>.html for a live refresh."""
-    template = f"services/_{name}.html" if _is_partial(request) else f"services/{name}.html"
+    template = f"services/_{name}.html" if request.htmx else f"services/{name}.html"
     return render(request, template, context)
 
 
-def _engine_call(function, **kwargs) -> tuple[object, swarm.SwarmError | None]:
+def _engine_call(function, **kwargs):
+    """(result, None), or (None, the error's words) when the engine fails; a gone service raises."""
     try:
         return function(**kwargs), None
-    except swarm.ServiceNotFound:
+    except engine.ServiceNotFound:
         raise
-    except swarm.SwarmError as exc:
-        return None, exc
-
-
-@require_GET
-def overview(request):
-    data, error = _engine_call(selectors.overview)
-    return _render(request, "overview", {"overview": data, "error": error, "watchers": selectors.watcher_list()})
+    except engine.EngineError as exc:
+        return None, error_text(exc)
 
 
 @require_GET
@@ -44,13 +48,98 @@ def service_detail(request, service_id: str):
     chart_range = request.GET.get("range", "24h")
     try:
         page, error = _engine_call(selectors.service_page, service_id=service_id, chart_range=chart_range)
-    except swarm.ServiceNotFound:
+    except engine.ServiceNotFound:
         raise Http404 from None
     context = {"page": page, "error": error, "service_id": service_id, "ranges": RANGES, "range": chart_range}
     return _render(request, "detail", context)
 
 
-@require_GET
-def node_list(request):
-    rows, error = _engine_call(selectors.node_rows)
-    return _render(request, "nodes", {"rows": rows or [], "error": error})
+def with_service(view):
+    """Give the view the service's detail: 404 when it is gone, the engine's error when unreachable."""
+
+    @wraps(view)
+    def wrapped(request, service_id: str):
+        try:
+            detail = engine.service_detail(service_id=service_id)
+        except engine.ServiceNotFound:
+            raise Http404 from None
+        except engine.EngineError as exc:
+            return render(request, "services/engine_error.html", {"error": error_text(exc)})
+        return view(request, detail)
+
+    return wrapped
+
+
+@require_http_methods(["GET", "POST"])
+def service_create(request):
+    form = ServiceForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        job = runners.job_create_request(values=form.spec_values(), user=request.user)
+        return redirect("jobs:detail", job_id=job.id)
+    return render(request, "services/form.html", {"form": form, "creating": True})
+
+
+@require_http_methods(["GET", "POST"])
+@with_service
+def service_update(request, detail: engine.ServiceDetail):
+    initial = specs.values_from_spec(detail.spec)
+    form = ServiceForm(request.POST or None, initial=initial, updating=True)
+    if request.method == "POST" and form.is_valid():
+        groups = specs.changed_groups(form.changed_data, form.spec_values())
+        if not groups:
+            messages.info(request, _("Nothing was changed."))
+            return redirect("services:detail", service_id=detail.summary.id)
+        job = runners.job_update_request(service=detail.summary, groups=groups, user=request.user)
+        return redirect("jobs:detail", job_id=job.id)
+    return render(request, "services/form.html", {"form": form, "creating": False, "service": detail.summary})
+
+
+@require_POST
+def service_scale(request, service_id: str):
+    form = ScaleForm(request.POST)
+    if not form.is_valid():
+        for error in form.errors["replicas"]:
+            messages.error(request, error)
+        return redirect("services:list")
+    try:
+        service = engine.service_get(service_id=service_id)
+    except engine.EngineError as exc:
+        messages.error(request, error_text(exc).message)
+        return redirect("services:list")
+    if service.mode != "replicated":
+        messages.error(request, error_text(engine.NotScalable()).message)
+        return redirect("services:list")
+    job = runners.job_scale_request(service=service, replicas=form.cleaned_data["replicas"], user=request.user)
+    return redirect("jobs:detail", job_id=job.id)
+
+
+@require_POST
+@with_service
+def service_redeploy(request, detail: engine.ServiceDetail):
+    job = runners.job_redeploy_request(service=detail.summary, force_update=detail.force_update + 1, user=request.user)
+    return redirect("jobs:detail", job_id=job.id)
+
+
+@require_http_methods(["GET", "POST"])
+@with_service
+def service_rollback(request, detail: engine.ServiceDetail):
+    if not detail.can_roll_back:
+        messages.error(request, error_text(engine.NoPreviousSpec()).message)
+        return redirect("services:detail", service_id=detail.summary.id)
+    if request.method == "POST":
+        job = runners.job_rollback_request(service=detail.summary, user=request.user)
+        return redirect("jobs:detail", job_id=job.id)
+    diff = specs.spec_diff(detail.spec, detail.previous_spec)
+    return render(request, "services/rollback.html", {"service": detail.summary, "diff": diff})
+
+
+@require_http_methods(["GET", "POST"])
+@with_service
+def service_remove(request, detail: engine.ServiceDetail):
+    if request.method == "POST":
+        if request.POST.get("confirm_name") != detail.summary.name:
+            messages.error(request, _("Type the service's name to confirm."))
+            return redirect("services:remove", service_id=detail.summary.id)
+        job = runners.job_remove_request(service=detail.summary, user=request.user)
+        return redirect("jobs:detail", job_id=job.id)
+    return render(request, "services/remove.html", {"service": detail.summary})

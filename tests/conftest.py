@@ -24,7 +24,7 @@ import pytest
 import redis
 from django.conf import settings
 
-from services import swarm
+import engine
 
 ROOT = Path(__file__).resolve().parent.parent
 VENV_BIN = Path(sys.executable).parent
@@ -336,7 +336,7 @@ def browser_login(page, url: str, login: Login) -> None:
 
 
 def service_summary(**overrides):
-    """A ServiceSummary as services.swarm returns it, for tests that fake the engine."""
+    """A ServiceSummary as the engine adapter returns it, for tests that fake the engine."""
     values = dict(
         id="svc1",
         name="web",
@@ -349,7 +349,7 @@ def service_summary(**overrides):
         version=5,
         updated_at=None,
     )
-    return swarm.ServiceSummary(**{**values, **overrides})
+    return engine.ServiceSummary(**{**values, **overrides})
 
 
 @pytest.fixture
@@ -362,7 +362,7 @@ def memory_channel_layer(settings):
     channel_layers.backends.clear()
 
 
-# --- a small fake swarm at the one seam (services.swarm), for page tests ---------------------
+# --- a small fake swarm at the one seam (engine), for page tests ---------------------
 
 NOW = datetime(2026, 11, 26, 10, 0, tzinfo=UTC)
 SPEC = {
@@ -380,7 +380,7 @@ SPEC = {
     },
     "UpdateConfig": {"FailureAction": "pause"},
 }
-SUMMARY = swarm.ServiceSummary(
+SUMMARY = engine.ServiceSummary(
     id="svc1",
     name="web",
     image="busybox:1",
@@ -398,7 +398,7 @@ SUMMARY = swarm.ServiceSummary(
 
 
 def task_snapshot(task_id="t1", state="running", desired="running", error="", exit_code=None, **overrides):
-    """A TaskSnapshot as services.swarm returns it."""
+    """A TaskSnapshot as the engine adapter returns it."""
     values = dict(
         id=task_id,
         service_id="svc1",
@@ -414,29 +414,29 @@ def task_snapshot(task_id="t1", state="running", desired="running", error="", ex
         created_at=NOW,
         state_at=NOW,
     )
-    return swarm.TaskSnapshot(**{**values, **overrides})
+    return engine.TaskSnapshot(**{**values, **overrides})
 
 
 TASKS = [
     task_snapshot("t1"),
     task_snapshot("t0", "failed", "shutdown", "task: non-zero exit (137): dockerexec: unhealthy container", 137),
 ]
-NODE = swarm.NodeSnapshot("node1", "vm", "manager", "active", "ready", "20.10.24", "127.0.0.1", True)
+NODE = engine.NodeSnapshot("node1", "vm", "manager", "active", "ready", "20.10.24", "127.0.0.1", True)
 
 
 @pytest.fixture
 def fake_swarm(monkeypatch, db):
     """One service "web" (1 of 2 tasks running, update paused, a task killed as unhealthy), one node."""
-    from services.models import Task
+    from history.models import Task
 
-    update = swarm.UpdateStatus("paused", NOW, None, "update paused due to failure")
-    detail = swarm.ServiceDetail(summary=SUMMARY, spec=SPEC, previous_spec=SPEC, update_status=update)
-    monkeypatch.setattr(swarm, "service_list", lambda: [SUMMARY])
-    monkeypatch.setattr(swarm, "service_get", lambda service_id: SUMMARY)
-    monkeypatch.setattr(swarm, "service_detail", lambda service_id: detail)
-    monkeypatch.setattr(swarm, "task_list", lambda service_id=None, desired_running=False: TASKS)
-    monkeypatch.setattr(swarm, "node_list", lambda: [NODE])
-    monkeypatch.setattr(swarm, "engine_info", lambda: {"nodes": 1, "managers": 1, "version": "20.10.24"})
+    update = engine.UpdateStatus("paused", NOW, None, "update paused due to failure")
+    detail = engine.ServiceDetail(summary=SUMMARY, spec=SPEC, previous_spec=SPEC, update_status=update)
+    monkeypatch.setattr(engine, "service_list", lambda: [SUMMARY])
+    monkeypatch.setattr(engine, "service_get", lambda service_id: SUMMARY)
+    monkeypatch.setattr(engine, "service_detail", lambda service_id: detail)
+    monkeypatch.setattr(engine, "task_list", lambda service_id=None, desired_running=False: TASKS)
+    monkeypatch.setattr(engine, "node_list", lambda: [NODE])
+    monkeypatch.setattr(engine, "swarm_info", lambda: engine.SwarmInfo(nodes=1, managers=1, engine_version="20.10.24"))
     Task.objects.create(
         task_id="t0",
         service_id="svc1",

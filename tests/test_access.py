@@ -7,7 +7,7 @@ from django.test import Client
 from django.urls import reverse
 
 from dashboard.asgi import application
-from services.models import Job
+from jobs.models import Job
 
 from .conftest import ws_headers
 

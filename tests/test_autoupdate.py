@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from services.models import Job
+from jobs.models import Job
 from updates.models import UpdateTarget
 from updates.runners import update_check_request
 
@@ -277,13 +277,13 @@ def test_the_panel_as_a_plain_container_is_swapped_by_a_helper_and_put_back(pane
 
 def test_registry_digest_needs_no_pull(registry, docker_host):
     """The check asks the registry through the engine: the image is not pulled by it."""
-    from services import swarm
+    import engine
 
     repo = f"{REGISTRY}/t-nopull-{uuid.uuid4().hex[:6]}"
     digest = _push(TEST_IMAGE, f"{repo}:x")
     docker_cli("rmi", f"{repo}:x")
 
-    assert swarm.image_remote_digest(image=f"{repo}:x") == digest
+    assert engine.image_remote_digest(image=f"{repo}:x") == digest
     assert docker_cli("images", "-q", repo) == ""
-    with pytest.raises(swarm.TagNotFound):
-        swarm.image_remote_digest(image=f"{repo}:missing")
+    with pytest.raises(engine.TagNotFound):
+        engine.image_remote_digest(image=f"{repo}:missing")

@@ -5,7 +5,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from services.models import Job
+from jobs.models import Job
 from updates.runners import update_check_request
 
 from .conftest import ARTIFACTS, browser_login, running_tasks, wait_until

@@ -5,15 +5,15 @@ import datetime
 import pytest
 from django.utils import timezone
 
-from services import swarm
-from services.models import Watcher
+import engine
+from watcher.models import Watcher
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
 def engine_ok(monkeypatch):
-    monkeypatch.setattr(swarm, "engine_info", lambda: {"nodes": 1, "managers": 1, "version": "20.10"})
+    monkeypatch.setattr(engine, "swarm_info", lambda: engine.SwarmInfo(nodes=1, managers=1, engine_version="20.10"))
 
 
 @pytest.fixture

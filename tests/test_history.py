@@ -4,9 +4,10 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from services import history, swarm
-from services.models import ServiceEvent, Task, TaskTransition
-from services.watcher import SwarmWatcher
+import engine
+from history import recorder
+from history.models import ServiceEvent, Task, TaskTransition
+from watcher.loop import SwarmWatcher
 
 from .conftest import task_snapshot
 
@@ -19,7 +20,7 @@ def snapshot(task_id="t1", state="running", desired="running", error="", exit_co
     )
 
 
-UPDATE = swarm.UpdateStatus("updating", T0 - timedelta(seconds=1), None, "update in progress")
+UPDATE = engine.UpdateStatus("updating", T0 - timedelta(seconds=1), None, "update in progress")
 
 
 @pytest.mark.parametrize(
@@ -42,7 +43,7 @@ UPDATE = swarm.UpdateStatus("updating", T0 - timedelta(seconds=1), None, "update
     ],
 )
 def test_end_causes(kwargs, update, down, cause):
-    assert history.end_cause(snapshot(**kwargs), update=update, down_nodes=down) == cause
+    assert recorder.end_cause(snapshot(**kwargs), update=update, down_nodes=down) == cause
 
 
 @pytest.mark.django_db
@@ -50,10 +51,10 @@ def test_recording_the_same_tasks_twice_stores_them_once():
     running = snapshot()
     failed = snapshot(state="failed", error="task: non-zero exit (15)", exit_code=15, at=T0 + timedelta(seconds=3))
 
-    assert history.task_record(running, service_name="web") is True
-    assert history.task_record(running, service_name="web") is False
-    assert history.task_record(failed, service_name="web") is True
-    assert history.task_record(failed, service_name="web") is False
+    assert recorder.task_record(running, service_name="web") is True
+    assert recorder.task_record(running, service_name="web") is False
+    assert recorder.task_record(failed, service_name="web") is True
+    assert recorder.task_record(failed, service_name="web") is False
 
     task = Task.objects.get()
     assert (task.state, task.exit_code, task.end_cause, task.ended_at) == ("failed", 15, "exit", failed.state_at)
@@ -61,7 +62,7 @@ def test_recording_the_same_tasks_twice_stores_them_once():
 
 
 def _event(action, attributes, kind="container", time_nano=1_790_000_000_000_000_000, actor="c1"):
-    return {"Type": kind, "Action": action, "Actor": {"ID": actor, "Attributes": attributes}, "timeNano": time_nano}
+    return engine.EngineEvent(type=kind, action=action, actor_id=actor, time_ns=time_nano, attributes=attributes)
 
 
 TASK_ATTRIBUTES = {
@@ -77,8 +78,8 @@ TASK_ATTRIBUTES = {
 def test_the_same_event_read_twice_is_stored_once():
     event = _event("die", {**TASK_ATTRIBUTES, "exitCode": "15"})
 
-    assert history.event_record(event) == "svc"
-    assert history.event_record(event) == "svc"
+    assert recorder.event_record(event) == "svc"
+    assert recorder.event_record(event) == "svc"
 
     assert ServiceEvent.objects.count() == 1
     assert Task.objects.count() == 1
@@ -86,7 +87,7 @@ def test_the_same_event_read_twice_is_stored_once():
 
 @pytest.mark.django_db
 def test_a_die_event_records_a_task_swarm_has_already_forgotten():
-    history.event_record(_event("die", {**TASK_ATTRIBUTES, "exitCode": "15"}))
+    recorder.event_record(_event("die", {**TASK_ATTRIBUTES, "exitCode": "15"}))
 
     task = Task.objects.get()
     assert (task.task_id, task.slot, task.exit_code, task.end_cause) == ("t9", 3, 15, "exit")
@@ -95,8 +96,8 @@ def test_a_die_event_records_a_task_swarm_has_already_forgotten():
 
 @pytest.mark.django_db
 def test_health_events_mark_the_task_and_an_unhealthy_kill_is_classified():
-    history.event_record(_event("health_status: unhealthy", TASK_ATTRIBUTES, time_nano=1), node_id="node-a")
-    history.event_record(_event("die", {**TASK_ATTRIBUTES, "exitCode": "137"}, time_nano=2))
+    recorder.event_record(_event("health_status: unhealthy", TASK_ATTRIBUTES, time_nano=1), node_id="node-a")
+    recorder.event_record(_event("die", {**TASK_ATTRIBUTES, "exitCode": "137"}, time_nano=2))
 
     task = Task.objects.get()
     assert (task.health, task.health_node, task.end_cause) == ("unhealthy", "node-a", "unhealthy")
@@ -104,7 +105,7 @@ def test_health_events_mark_the_task_and_an_unhealthy_kill_is_classified():
 
 @pytest.mark.django_db
 def test_exec_events_of_health_checks_are_ignored():
-    assert history.event_record(_event("exec_start: sh -c true", TASK_ATTRIBUTES)) is None
+    assert recorder.event_record(_event("exec_start: sh -c true", TASK_ATTRIBUTES)) is None
     assert not ServiceEvent.objects.exists()
 
 
@@ -112,7 +113,7 @@ def test_exec_events_of_health_checks_are_ignored():
 def test_service_events_are_recorded_with_their_attributes():
     event = _event("update", {"name": "web", "updatestate.new": "updating"}, kind="service", actor="svc")
 
-    assert history.event_record(event) == "svc"
+    assert recorder.event_record(event) == "svc"
 
     stored = ServiceEvent.objects.get()
     assert (stored.kind, stored.service_name, stored.detail) == ("service update", "web", "updatestate.new=updating")
@@ -122,10 +123,10 @@ def test_service_events_are_recorded_with_their_attributes():
 def test_prune_forgets_only_what_is_older_than_the_limit():
     old = snapshot("old", state="failed", exit_code=1, at=datetime.now(UTC) - timedelta(days=40))
     new = snapshot("new", state="failed", exit_code=1, at=datetime.now(UTC) - timedelta(days=1))
-    history.task_record(old, service_name="web")
-    history.task_record(new, service_name="web")
+    recorder.task_record(old, service_name="web")
+    recorder.task_record(new, service_name="web")
 
-    history.history_prune(older_than=timedelta(days=30))
+    recorder.history_prune(older_than=timedelta(days=30))
 
     assert list(Task.objects.values_list("task_id", flat=True)) == ["new"]
 
@@ -139,7 +140,7 @@ def test_hints_redis_did_not_take_are_sent_when_it_returns(monkeypatch):
             delivered.append(service_id)
         return redis_up
 
-    monkeypatch.setattr("services.live.publish_service_changed", publish)
+    monkeypatch.setattr("live.push.publish_service_changed", publish)
     watcher = SwarmWatcher(name="test")
     watcher.pending = {"svc1", "svc2"}
 
@@ -154,7 +155,7 @@ def test_hints_redis_did_not_take_are_sent_when_it_returns(monkeypatch):
 
 @pytest.mark.django_db(transaction=True)  # the loop closes stale connections, as a long-lived process must
 def test_an_unreachable_engine_is_retried_with_backoff_and_shown(monkeypatch):
-    from services.models import Watcher
+    from watcher.models import Watcher
 
     attempts, waits = [], []
     watcher = SwarmWatcher(name="test")
@@ -163,9 +164,9 @@ def test_an_unreachable_engine_is_retried_with_backoff_and_shown(monkeypatch):
         attempts.append(1)
         if len(attempts) == 3:
             watcher.stopping.set()
-        raise swarm.EngineUnreachable("connection refused")
+        raise engine.EngineUnreachable("connection refused")
 
-    monkeypatch.setattr(swarm, "node_identity", unreachable)
+    monkeypatch.setattr(engine, "node_identity", unreachable)
     monkeypatch.setattr(watcher.stopping, "wait", waits.append)
     statuses = []
     real_status = watcher.status
@@ -182,7 +183,7 @@ def test_an_unreachable_engine_is_retried_with_backoff_and_shown(monkeypatch):
 def test_containers_outside_swarm_are_ignored():
     event = _event("start", {"name": "standalone"})
 
-    assert history.event_record(event) is None
+    assert recorder.event_record(event) is None
     assert not Task.objects.exists()
 
 
@@ -209,14 +210,14 @@ def test_the_heartbeat_keeps_beating_while_events_never_stop(monkeypatch):
     monkeypatch.setattr(watcher, "housekeeping", lambda: beats.append(time.monotonic()))
     threading.Timer(2.6, watcher.stop).start()
 
-    with pytest.raises(swarm.EngineUnreachable):  # the stream ends when the watcher stops
+    with pytest.raises(engine.EngineUnreachable):  # the stream ends when the watcher stops
         watcher.follow()
 
     assert len(beats) >= 2
 
 
 def test_the_heartbeat_is_written_every_ten_seconds_not_every_tick(monkeypatch):
-    from services import watcher as watcher_module
+    from watcher import loop as watcher_module
 
     clock = [1000.0]
     monkeypatch.setattr(watcher_module.time, "monotonic", lambda: clock[0])

@@ -7,8 +7,9 @@ import docker
 import pytest
 from django.urls import reverse
 
-from services import swarm
-from services.models import ServiceEvent, Task, Watcher
+import engine
+from history.models import ServiceEvent, Task
+from watcher.models import Watcher
 
 from .conftest import running_tasks, wait_until
 
@@ -70,7 +71,7 @@ def test_rolling_update_and_rollback_are_recorded(stack, make_service, docker_cl
     wait_until(lambda: running_tasks(service) == 2)
 
     service.update(env=["VERSION=2"])
-    wait_until(lambda: swarm.service_detail(service_id=service.id).update_status.state == "completed", timeout=90)
+    wait_until(lambda: engine.service_detail(service_id=service.id).update_status.state == "completed", timeout=90)
     api = docker_client.api
     service.reload()
     api._result(
@@ -82,7 +83,7 @@ def test_rolling_update_and_rollback_are_recorded(stack, make_service, docker_cl
         json=True,
     )
     wait_until(
-        lambda: swarm.service_detail(service_id=service.id).update_status.state == "rollback_completed", timeout=90
+        lambda: engine.service_detail(service_id=service.id).update_status.state == "rollback_completed", timeout=90
     )
 
     wait_until(
@@ -113,7 +114,7 @@ def test_changes_missed_while_the_watcher_was_down_appear_exactly_once(stack, ma
     assert scaled.count() == 1
     assert ServiceEvent.objects.filter(service_id=service.id, kind="container start").count() == 3
     # Every service event the engine emitted is stored, once.
-    created = swarm.service_get(service_id=service.id).created_at.timestamp()
+    created = engine.service_get(service_id=service.id).created_at.timestamp()
     engine_events = docker_client.api.events(
         since=int(created), until=int(time.time()) + 1, filters={"service": service.id, "type": "service"}, decode=True
     )
@@ -157,19 +158,19 @@ class _CountingClient:
 
 
 def _calls_per_page(panel_client, monkeypatch, service_id) -> dict[str, list[str]]:
-    real = swarm._client
+    real = engine.client.api
     counts = {}
     for name, url in [
         ("list", reverse("services:list")),
-        ("overview", reverse("services:overview")),
-        ("nodes", reverse("services:nodes")),
+        ("overview", reverse("overview")),
+        ("nodes", reverse("nodes:list")),
         ("detail", reverse("services:detail", args=[service_id])),
     ]:
         calls: list[str] = []
-        monkeypatch.setattr(swarm, "_client", lambda calls=calls: _CountingClient(real(), calls))
+        monkeypatch.setattr(engine.client, "api", lambda calls=calls: _CountingClient(real(), calls))
         assert panel_client.get(url).status_code == 200
         counts[name] = sorted(calls)
-    monkeypatch.setattr(swarm, "_client", real)
+    monkeypatch.setattr(engine.client, "api", real)
     return counts
 
 

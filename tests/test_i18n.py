@@ -12,8 +12,7 @@ from django.urls import reverse
 
 from accounts import activation
 from accounts.models import Installation
-from services import jobs
-from services.models import Job
+from jobs.models import Job
 from updates.models import UpdateTarget
 
 from .conftest import NOW, ROOT
@@ -198,12 +197,12 @@ def _pages(client, admin_login, job) -> dict[str, str]:
     client.force_login(get_user_model().objects.get())
     _update_targets()
     for name, url in [
-        ("overview", reverse("services:overview")),
+        ("overview", reverse("overview")),
         ("services", reverse("services:list")),
         ("detail", reverse("services:detail", args=["svc1"])),
-        ("nodes", reverse("services:nodes")),
-        ("job", reverse("services:job", args=[job.id])),
-        ("jobs", reverse("services:jobs")),
+        ("nodes", reverse("nodes:list")),
+        ("job", reverse("jobs:detail", args=[job.id])),
+        ("jobs", reverse("jobs:list")),
         ("create", reverse("services:create")),
         ("update", reverse("services:update", args=["svc1"])),
         ("rollback", reverse("services:rollback", args=["svc1"])),
@@ -287,13 +286,13 @@ def test_the_language_bar_is_on_every_page_and_remembers_the_choice(client, admi
 
 
 def test_job_messages_follow_the_reader_language(client, admin_login, job, monkeypatch):
-    monkeypatch.setattr(jobs, "_enqueue", lambda job_id: None)
+    monkeypatch.setattr("jobs.requests.job_enqueue", lambda job_id: None)
     from django.contrib.auth import get_user_model
 
     client.force_login(get_user_model().objects.get())
-    english = client.get(reverse("services:job", args=[job.id])).content.decode()
+    english = client.get(reverse("jobs:detail", args=[job.id])).content.decode()
     client.cookies["django_language"] = "es"
-    spanish = client.get(reverse("services:job", args=[job.id])).content.decode()
+    spanish = client.get(reverse("jobs:detail", args=[job.id])).content.decode()
 
     assert "Queued by admin." in english
     assert "Queued by admin." not in spanish

@@ -6,8 +6,11 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from services import jobs, swarm
-from services.models import Job
+import engine
+from jobs import states
+from jobs.models import Job
+from jobs.runner import job_reap_stale, job_run
+from jobs.states import job_claim, job_finish, job_step
 
 from .conftest import service_summary
 
@@ -26,7 +29,7 @@ def quiet(memory_channel_layer):
 def test_a_running_job_with_a_fresh_heartbeat_is_not_taken_over(quiet):
     job = _job(state="running", heartbeat_at=timezone.now(), attempts=1)
 
-    assert jobs.job_claim(job_id=job.id) is None
+    assert job_claim(job_id=job.id) is None
 
 
 @pytest.mark.django_db
@@ -34,7 +37,7 @@ def test_a_running_job_whose_worker_stopped_is_resumed(quiet, settings):
     stale = timezone.now() - timedelta(seconds=settings.SWARMDECK_JOB_STALE_SECONDS + 1)
     job = _job(state="running", heartbeat_at=stale, attempts=1)
 
-    claimed = jobs.job_claim(job_id=job.id)
+    claimed = job_claim(job_id=job.id)
 
     assert claimed.attempts == 2
     assert claimed.steps[-1]["code"] == "resumed"
@@ -43,9 +46,9 @@ def test_a_running_job_whose_worker_stopped_is_resumed(quiet, settings):
 @pytest.mark.django_db
 def test_attempts_are_bounded(quiet, settings):
     stale = timezone.now() - timedelta(seconds=settings.SWARMDECK_JOB_STALE_SECONDS + 1)
-    job = _job(state="running", heartbeat_at=stale, attempts=jobs.MAX_ATTEMPTS)
+    job = _job(state="running", heartbeat_at=stale, attempts=states.MAX_ATTEMPTS)
 
-    assert jobs.job_claim(job_id=job.id) is None
+    assert job_claim(job_id=job.id) is None
 
     job.refresh_from_db()
     assert (job.state, job.error_code) == ("failed", "too_many_attempts")
@@ -55,7 +58,7 @@ def test_attempts_are_bounded(quiet, settings):
 def test_finished_jobs_are_never_run_again(quiet):
     job = _job(state="succeeded")
 
-    jobs.job_run(job_id=job.id)
+    job_run(job_id=job.id)
 
     job.refresh_from_db()
     assert (job.state, job.attempts) == ("succeeded", 0)
@@ -67,12 +70,12 @@ def test_the_reaper_fails_jobs_nobody_resumed(quiet, settings, panel_client):
     dead = _job(state="running", heartbeat_at=old, attempts=1)
     alive = _job(state="running", heartbeat_at=timezone.now(), attempts=1)
 
-    assert jobs.job_reap_stale() == 1
+    assert job_reap_stale() == 1
 
     dead.refresh_from_db()
     alive.refresh_from_db()
     assert (dead.state, dead.error_code, alive.state) == ("failed", "stale", "running")
-    assert "stopped answering" in panel_client.get(reverse("services:job", args=[dead.id])).content.decode()
+    assert "stopped answering" in panel_client.get(reverse("jobs:detail", args=[dead.id])).content.decode()
 
 
 @pytest.mark.django_db
@@ -80,11 +83,11 @@ def test_an_unreachable_engine_fails_the_job_with_the_reason(quiet, settings, pa
     settings.DOCKER_HOST = "unix:///nonexistent/docker.sock"
     job = _job()
 
-    jobs.job_run(job_id=job.id)
+    job_run(job_id=job.id)
 
     job.refresh_from_db()
     assert (job.state, job.error_code) == ("failed", "unreachable")
-    assert "cannot be reached" in panel_client.get(reverse("services:job", args=[job.id])).content.decode()
+    assert "cannot be reached" in panel_client.get(reverse("jobs:detail", args=[job.id])).content.decode()
 
 
 @pytest.mark.django_db
@@ -93,7 +96,7 @@ def test_the_jobs_list_filters_by_state_kind_and_service(panel_client):
     _job(service_name="db", state="failed", kind=Job.Kind.REMOVE)
 
     def names(**query):
-        response = panel_client.get(reverse("services:jobs"), query)
+        response = panel_client.get(reverse("jobs:list"), query)
         return [job.service_name for job in response.context["jobs"]]
 
     assert sorted(names()) == ["db", "web"]
@@ -104,14 +107,14 @@ def test_the_jobs_list_filters_by_state_kind_and_service(panel_client):
 
 
 def _detail(previous_spec):
-    return swarm.ServiceDetail(
+    return engine.ServiceDetail(
         summary=service_summary(), spec={"Name": "web"}, previous_spec=previous_spec, update_status=None
     )
 
 
 @pytest.mark.django_db
 def test_rollback_needs_a_previous_spec(panel_client, monkeypatch):
-    monkeypatch.setattr(swarm, "service_detail", lambda service_id: _detail(None))
+    monkeypatch.setattr(engine, "service_detail", lambda service_id: _detail(None))
 
     from django.contrib.messages import get_messages
 
@@ -124,7 +127,7 @@ def test_rollback_needs_a_previous_spec(panel_client, monkeypatch):
 
 @pytest.mark.django_db
 def test_rollback_confirmation_shows_the_difference(panel_client, monkeypatch):
-    monkeypatch.setattr(swarm, "service_detail", lambda service_id: _detail({"Name": "web", "Labels": {"v": "1"}}))
+    monkeypatch.setattr(engine, "service_detail", lambda service_id: _detail({"Name": "web", "Labels": {"v": "1"}}))
 
     html = panel_client.get(reverse("services:rollback", args=["svc1"])).content.decode()
 
@@ -133,8 +136,8 @@ def test_rollback_confirmation_shows_the_difference(panel_client, monkeypatch):
 
 @pytest.mark.django_db
 def test_remove_needs_the_name_typed(panel_client, monkeypatch):
-    monkeypatch.setattr(swarm, "service_detail", lambda service_id: _detail(None))
-    monkeypatch.setattr(jobs, "_enqueue", lambda job_id: None)
+    monkeypatch.setattr(engine, "service_detail", lambda service_id: _detail(None))
+    monkeypatch.setattr("jobs.requests.job_enqueue", lambda job_id: None)
 
     panel_client.post(reverse("services:remove", args=["svc1"]), {"confirm_name": "wrong"})
     assert not Job.objects.exists()
@@ -147,9 +150,9 @@ def test_remove_needs_the_name_typed(panel_client, monkeypatch):
 def test_a_reaped_job_cannot_become_succeeded_later(quiet, settings):
     old = timezone.now() - timedelta(seconds=settings.SWARMDECK_JOB_REAP_SECONDS + 1)
     job = _job(state="running", heartbeat_at=old, attempts=1)
-    jobs.job_reap_stale()
+    job_reap_stale()
 
-    assert jobs.job_finish(job.id, Job.State.SUCCEEDED) is False
+    assert job_finish(job.id, Job.State.SUCCEEDED) is False
 
     job.refresh_from_db()
     assert (job.state, job.error_code) == (Job.State.FAILED, "stale")
@@ -166,7 +169,7 @@ def test_steps_written_at_once_by_several_processes_are_all_kept(quiet):
 
     def write(number: int) -> None:
         try:
-            jobs.job_step(Job.objects.get(id=job.id), "progress", done=number, total=20)
+            job_step(Job.objects.get(id=job.id), "progress", done=number, total=20)
         finally:
             connection.close()
 

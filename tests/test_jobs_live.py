@@ -6,8 +6,10 @@ import docker
 import pytest
 from django.urls import reverse
 
-from services import jobs, specs, swarm
-from services.models import Job
+import engine
+from jobs.models import Job
+from jobs.runner import job_run
+from services import runners, specs
 
 from .conftest import TEST_LABEL, running_tasks, wait_until
 from .test_service_form import GOOD
@@ -44,7 +46,7 @@ def test_create_from_the_form_sets_every_field_in_the_engine(stack, panel_client
     response = panel_client.post(reverse("services:create"), form)
     job = _finished(Job.objects.get().id)
 
-    assert response["Location"] == reverse("services:job", args=[job.id])
+    assert response["Location"] == reverse("jobs:detail", args=[job.id])
     assert job.state == "succeeded", (job.error_code, job.error)
     spec = docker_client.services.get("form-made").attrs["Spec"]
     container = spec["TaskTemplate"]["ContainerSpec"]
@@ -95,7 +97,7 @@ def _service(make_service, **kwargs):
 
 
 def _edit(panel_client, service, **changes):
-    initial = specs.values_from_spec(swarm.service_detail(service_id=service.id).spec)
+    initial = specs.values_from_spec(engine.service_detail(service_id=service.id).spec)
     data = {key: "" if value is None else value for key, value in initial.items()}
     data.update(changes)
     response = panel_client.post(reverse("services:update", args=[service.id]), data)
@@ -167,15 +169,15 @@ def _race_once(service):
 
 
 def test_a_stale_version_is_retried_and_keeps_both_changes(stack, make_service, monkeypatch):
-    monkeypatch.setattr(jobs, "_enqueue", lambda job_id: None)  # run here, where the race is staged
+    monkeypatch.setattr("jobs.requests.job_enqueue", lambda job_id: None)  # run here, where the race is staged
     service = _service(make_service)
     apply, _times = _race_once(service)
     monkeypatch.setattr(specs, "spec_apply", apply)
-    job = jobs.job_update_request(
-        service=swarm.service_get(service_id=service.id), groups={"env": {"env": {"MINE": "1"}}}
+    job = runners.job_update_request(
+        service=engine.service_get(service_id=service.id), groups={"env": {"env": {"MINE": "1"}}}
     )
 
-    jobs.job_run(job_id=job.id)
+    job_run(job_id=job.id)
 
     job.refresh_from_db()
     assert job.state == "succeeded", (job.error_code, job.error)
@@ -189,20 +191,20 @@ def test_a_stale_version_fails_with_the_conflict_message_when_retries_run_out(
     stack, make_service, monkeypatch, settings, panel_client
 ):
     settings.SWARMDECK_JOB_CONFLICT_RETRIES = 1
-    monkeypatch.setattr(jobs, "_enqueue", lambda job_id: None)
+    monkeypatch.setattr("jobs.requests.job_enqueue", lambda job_id: None)
     service = _service(make_service)
     apply, times = _race_once(service)
     times[0] = 10
     monkeypatch.setattr(specs, "spec_apply", apply)
-    job = jobs.job_update_request(
-        service=swarm.service_get(service_id=service.id), groups={"env": {"env": {"MINE": "1"}}}
+    job = runners.job_update_request(
+        service=engine.service_get(service_id=service.id), groups={"env": {"env": {"MINE": "1"}}}
     )
 
-    jobs.job_run(job_id=job.id)
+    job_run(job_id=job.id)
 
     job.refresh_from_db()
     assert (job.state, job.error_code) == ("failed", "conflict")
-    assert "update out of sequence" in panel_client.get(reverse("services:job", args=[job.id])).content.decode()
+    assert "update out of sequence" in panel_client.get(reverse("jobs:detail", args=[job.id])).content.decode()
     service.reload()
     assert "MINE=1" not in service.attrs["Spec"]["TaskTemplate"]["ContainerSpec"].get("Env", [])
 
@@ -239,7 +241,7 @@ def test_engine_refusals_end_the_job_failed_with_the_engine_reason(stack, panel_
         reverse("services:create"),
         {**GOOD, "name": "bad-port", "ports": "0:8080/tcp host", "replicas": "0", "labels": f"{TEST_LABEL}=1"},
     )
-    gone_job = jobs.job_scale_request(service=swarm.service_get(service_id=existing.id), replicas=2)
+    gone_job = runners.job_scale_request(service=engine.service_get(service_id=existing.id), replicas=2)
     existing.remove()
     scaled = _finished(gone_job.id)
 

@@ -5,13 +5,13 @@ from asgiref.sync import async_to_sync
 from channels.testing import WebsocketCommunicator
 
 from dashboard.asgi import application
-from services import live
+from live import push
 
 from .conftest import running_tasks, wait_until, ws_headers
 
 
 def test_group_names_are_ascii_and_short():
-    name = live.service_group("x" * 25)
+    name = push.service_group("x" * 25)
     assert name.isascii() and len(name) < 100
 
 
@@ -30,7 +30,7 @@ def test_the_jobs_lists_hear_of_every_job(memory_channel_layer, panel_client):
     async def publish():
         from asgiref.sync import sync_to_async
 
-        await sync_to_async(live.publish_job_changed)(job_id=7, state="running")
+        await sync_to_async(push.publish_job_changed)(job_id=7, state="running")
 
     message = async_to_sync(_receive_after)(publish, ws_headers(panel_client), path="/ws/jobs/")
 
@@ -43,7 +43,7 @@ def test_consumer_forwards_a_service_change(memory_channel_layer, panel_client):
 
     async def publish():
         await get_channel_layer().group_send(
-            live.SERVICES_GROUP, {"type": "service.changed", "service_id": "svc1", "action": "update"}
+            push.SERVICES_GROUP, {"type": "service.changed", "service_id": "svc1", "action": "update"}
         )
 
     message = async_to_sync(_receive_after)(publish, ws_headers(panel_client))

@@ -18,7 +18,7 @@ def test_login_with_the_right_password(client, admin_login):
     response = _login(client, admin_login.username, admin_login.password)
 
     assert response.status_code == 302
-    assert response["Location"] == reverse("services:overview")
+    assert response["Location"] == reverse("overview")
 
 
 @pytest.mark.django_db
@@ -96,4 +96,4 @@ def test_logout_is_a_post_and_ends_the_session(panel_client):
     response = panel_client.post(reverse("logout"))
 
     assert response["Location"] == LOGIN
-    assert panel_client.get(reverse("services:overview"))["Location"].startswith(LOGIN)
+    assert panel_client.get(reverse("overview"))["Location"].startswith(LOGIN)

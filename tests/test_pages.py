@@ -2,8 +2,8 @@
 
 from django.urls import reverse
 
-from services import swarm
-from services.models import Watcher
+import engine
+from watcher.models import Watcher
 
 from .conftest import SPEC, SUMMARY, service_summary
 
@@ -11,7 +11,7 @@ from .conftest import SPEC, SUMMARY, service_summary
 def test_overview_shows_status_attention_advice_and_watchers(panel_client, fake_swarm):
     Watcher.objects.create(name="node-a", state="reconnecting", message="engine unreachable; retry in 4 s")
 
-    html = panel_client.get(reverse("services:overview")).content.decode()
+    html = panel_client.get(reverse("overview")).content.decode()
 
     assert "1/1" in html  # nodes ready
     assert "1/2" in html  # tasks running of desired
@@ -26,7 +26,7 @@ def test_overview_without_an_engine_still_shows_the_watchers(panel_client, setti
     settings.DOCKER_HOST = "unix:///nonexistent.sock"
     Watcher.objects.create(name="node-a", state="reconnecting")
 
-    response = panel_client.get(reverse("services:overview"))
+    response = panel_client.get(reverse("overview"))
 
     assert response.status_code == 200
     assert "cannot be reached" in response.content.decode()
@@ -43,7 +43,7 @@ def test_services_filter_by_name_or_label_and_sort(panel_client, fake_swarm, mon
         service_summary(id="svc2", name="db", labels={"tier": "back"}, spec=SPEC),
         service_summary(id="svc3", name="cache", labels={"tier": "back", "team": "x"}, spec=SPEC),
     ]
-    monkeypatch.setattr(swarm, "service_list", lambda: services)
+    monkeypatch.setattr(engine, "service_list", lambda: services)
 
     assert _names(panel_client) == ["cache", "db", "web"]
     assert _names(panel_client, sort="-name") == ["web", "db", "cache"]
@@ -66,8 +66,8 @@ def test_service_detail_explains_and_masks(panel_client, fake_swarm):
 
 def test_a_service_that_is_gone_is_a_404(panel_client, monkeypatch, db):
     def gone(service_id):
-        raise swarm.ServiceNotFound(service_id)
+        raise engine.ServiceNotFound(service_id)
 
-    monkeypatch.setattr(swarm, "service_detail", gone)
+    monkeypatch.setattr(engine, "service_detail", gone)
 
     assert panel_client.get(reverse("services:detail", args=["nope"])).status_code == 404

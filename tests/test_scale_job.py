@@ -3,8 +3,10 @@
 import pytest
 from django.urls import reverse
 
-from services import jobs, swarm
-from services.models import Job
+import engine
+from jobs import runner
+from jobs.models import Job
+from jobs.runner import job_run
 
 from .conftest import running_tasks, service_summary, wait_until
 
@@ -12,14 +14,14 @@ from .conftest import running_tasks, service_summary, wait_until
 @pytest.fixture
 def fake_service(monkeypatch):
     service = service_summary()
-    monkeypatch.setattr(swarm, "service_get", lambda service_id: service)
+    monkeypatch.setattr(engine, "service_get", lambda service_id: service)
     return service
 
 
 @pytest.fixture
 def no_enqueue(monkeypatch):
     queued = []
-    monkeypatch.setattr(jobs, "_enqueue", queued.append)
+    monkeypatch.setattr("jobs.requests.job_enqueue", queued.append)
     return queued
 
 
@@ -36,7 +38,7 @@ def test_bad_replicas_give_an_error_and_no_job(panel_client, fake_service, no_en
 
 @pytest.mark.django_db
 def test_global_service_cannot_be_scaled(panel_client, monkeypatch, no_enqueue):
-    monkeypatch.setattr(swarm, "service_get", lambda service_id: service_summary(mode="global", replicas=None))
+    monkeypatch.setattr(engine, "service_get", lambda service_id: service_summary(mode="global", replicas=None))
 
     response = panel_client.post(reverse("services:scale", args=["svc1"]), {"replicas": "2"}, follow=True)
 
@@ -53,7 +55,7 @@ def test_scale_creates_a_job_and_enqueues_it_on_commit(
 
     job = Job.objects.get()
     assert response.status_code == 302
-    assert response["Location"] == reverse("services:job", args=[job.id])
+    assert response["Location"] == reverse("jobs:detail", args=[job.id])
     assert (job.kind, job.service_id, job.params, job.state) == ("scale", "svc1", {"replicas": 3}, "queued")
     assert no_enqueue == [job.id]
 
@@ -64,7 +66,7 @@ def test_unreachable_queue_fails_the_job_with_a_reason(
 ):
     from kombu.exceptions import OperationalError
 
-    from services import tasks
+    from jobs import tasks
 
     def refuse(*args, **kwargs):
         raise OperationalError("Error 111 connecting to 127.0.0.1:6391. Connection refused.")
@@ -75,7 +77,7 @@ def test_unreachable_queue_fails_the_job_with_a_reason(
         panel_client.post(reverse("services:scale", args=["svc1"]), {"replicas": "3"})
 
     job = Job.objects.get()
-    page = panel_client.get(reverse("services:job", args=[job.id])).content.decode()
+    page = panel_client.get(reverse("jobs:detail", args=[job.id])).content.decode()
     assert 'data-state="failed"' in page
     assert "The job queue (Redis) cannot be reached" in page
     assert (job.state, job.error_code) == (Job.State.FAILED, "queue_down")
@@ -85,11 +87,11 @@ def test_unreachable_queue_fails_the_job_with_a_reason(
 @pytest.mark.django_db
 def test_a_job_runs_once_even_when_delivered_twice(monkeypatch, memory_channel_layer):
     calls = []
-    monkeypatch.setitem(jobs._RUNNERS, Job.Kind.SCALE, lambda job: calls.append(job.id))
+    monkeypatch.setitem(runner._RUNNERS, Job.Kind.SCALE, lambda job: calls.append(job.id))
     job = Job.objects.create(kind=Job.Kind.SCALE, service_id="s", service_name="s", params={"replicas": 1})
 
-    jobs.job_run(job_id=job.id)
-    jobs.job_run(job_id=job.id)
+    job_run(job_id=job.id)
+    job_run(job_id=job.id)
 
     job.refresh_from_db()
     assert calls == [job.id]
@@ -100,16 +102,16 @@ def test_a_job_runs_once_even_when_delivered_twice(monkeypatch, memory_channel_l
 @pytest.mark.django_db
 def test_engine_errors_end_the_job_failed_with_the_engine_words(monkeypatch, memory_channel_layer, panel_client):
     def missing(job):
-        raise swarm.ServiceNotFound("service svc1 not found")
+        raise engine.ServiceNotFound("service svc1 not found")
 
-    monkeypatch.setitem(jobs._RUNNERS, Job.Kind.SCALE, missing)
+    monkeypatch.setitem(runner._RUNNERS, Job.Kind.SCALE, missing)
     job = Job.objects.create(kind=Job.Kind.SCALE, service_id="s", service_name="s", params={"replicas": 1})
 
-    jobs.job_run(job_id=job.id)
+    job_run(job_id=job.id)
 
     job.refresh_from_db()
     assert (job.state, job.error_code, job.error) == ("failed", "not_found", "service svc1 not found")
-    page = panel_client.get(reverse("services:job", args=[job.id])).content.decode()
+    page = panel_client.get(reverse("jobs:detail", args=[job.id])).content.decode()
     assert "The service does not exist (any more)." in page
     assert "service svc1 not found" in page
 
@@ -123,7 +125,7 @@ def test_job_page_shows_state_and_result(panel_client):
     job.progress_done = job.progress_total = 4
     job.save()
 
-    response = panel_client.get(reverse("services:job", args=[job.id]))
+    response = panel_client.get(reverse("jobs:detail", args=[job.id]))
 
     html = response.content.decode()
     assert 'data-state="succeeded"' in html
@@ -141,7 +143,7 @@ def test_scale_job_runs_in_a_real_worker(panel_client, stack, make_service):
     response = panel_client.post(reverse("services:scale", args=[service.id]), {"replicas": "3"})
 
     job = Job.objects.get()
-    assert response["Location"] == reverse("services:job", args=[job.id])
+    assert response["Location"] == reverse("jobs:detail", args=[job.id])
     wait_until(lambda: Job.objects.get(id=job.id).finished, timeout=90, message="the worker did not finish the job")
     job.refresh_from_db()
     assert job.state == Job.State.SUCCEEDED, job.error

@@ -3,8 +3,9 @@
 import pytest
 from django.urls import reverse
 
-from services import specs, swarm
-from services.models import Job
+import engine
+from jobs.models import Job
+from services import specs
 
 GOOD = {
     "name": "web",
@@ -47,21 +48,20 @@ def no_engine(monkeypatch):
     def refuse():
         raise AssertionError("the engine was called")
 
-    monkeypatch.setattr(swarm, "_client", refuse)
+    monkeypatch.setattr(engine.client, "api", refuse)
 
 
 @pytest.fixture
 def no_enqueue(monkeypatch):
-    from services import jobs
 
-    monkeypatch.setattr(jobs, "_enqueue", lambda job_id: None)
+    monkeypatch.setattr("jobs.requests.job_enqueue", lambda job_id: None)
 
 
 def test_a_good_form_creates_one_job(panel_client, no_engine, no_enqueue):
     response = panel_client.post(reverse("services:create"), GOOD)
 
     job = Job.objects.get()
-    assert response["Location"] == reverse("services:job", args=[job.id])
+    assert response["Location"] == reverse("jobs:detail", args=[job.id])
     assert (job.kind, job.service_name) == ("create", "web")
     assert job.params["values"]["env"] == {"A": "1", "B": "two words"}
 
@@ -76,7 +76,7 @@ def test_only_a_name_and_an_image_create_a_service_with_dockers_defaults(panel_c
     response = panel_client.post(reverse("services:create"), {**browser, "name": "web", "image": "busybox"})
 
     job = Job.objects.get()
-    assert response["Location"] == reverse("services:job", args=[job.id])
+    assert response["Location"] == reverse("jobs:detail", args=[job.id])
     spec = specs.spec_create(name="web", values=job.params["values"], job_id=job.id)
     assert spec["Mode"] == {"Replicated": {"Replicas": 1}}
 

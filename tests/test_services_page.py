@@ -3,7 +3,7 @@
 import pytest
 from django.urls import reverse
 
-from services import swarm
+import engine
 
 from .conftest import running_tasks, wait_until
 
@@ -58,7 +58,7 @@ class _NotManagerClient:
 
 
 def test_engine_that_is_not_a_manager_is_explained(panel_client, monkeypatch):
-    monkeypatch.setattr(swarm, "_client", lambda: _NotManagerClient())
+    monkeypatch.setattr(engine.client, "api", lambda: _NotManagerClient())
 
     response = panel_client.get(reverse("services:list"))
 

@@ -1,5 +1,5 @@
 """The updates app without an engine: schedule, flag, the Updates page, and a check's decisions
-with the engine faked at its one seam (services.swarm)."""
+with the engine faked at its one seam (engine)."""
 
 from __future__ import annotations
 
@@ -9,8 +9,8 @@ import re
 import pytest
 from django.urls import reverse
 
-from services import swarm
-from services.models import Job
+import engine
+from jobs.models import Job
 from updates import policy, runners, targets
 from updates.models import UpdatePolicy, UpdateTarget
 
@@ -86,13 +86,13 @@ def test_a_fixed_flag_is_shown_and_not_changed_by_the_page(panel_client, setting
 
 
 def test_check_now_starts_a_check_job(panel_client, django_capture_on_commit_callbacks, monkeypatch):
-    monkeypatch.setattr("services.jobs._enqueue", lambda job_id: None)
+    monkeypatch.setattr("jobs.requests.job_enqueue", lambda job_id: None)
 
     response = panel_client.post(reverse("updates:check"))
 
     job = Job.objects.get()
     assert job.kind == Job.Kind.UPDATE_CHECK
-    assert response["Location"] == reverse("services:job", args=[job.id])
+    assert response["Location"] == reverse("jobs:detail", args=[job.id])
 
 
 # --- a check's decisions, on a fake engine -------------------------------------------------------
@@ -119,12 +119,12 @@ def followed(monkeypatch):
         return remote["digest"]
 
     def not_in_container():
-        raise swarm.NotInContainer("")
+        raise engine.NotInContainer("")
 
-    monkeypatch.setattr(swarm, "container_self", not_in_container)
-    monkeypatch.setattr(swarm, "services_labelled", lambda label: [service])
-    monkeypatch.setattr(swarm, "image_remote_digest", remote_digest)
-    monkeypatch.setattr("services.jobs._enqueue", lambda job_id: None)
+    monkeypatch.setattr(engine, "container_self", not_in_container)
+    monkeypatch.setattr(engine, "services_labelled", lambda label: [service])
+    monkeypatch.setattr(engine, "image_remote_digest", remote_digest)
+    monkeypatch.setattr("jobs.requests.job_enqueue", lambda job_id: None)
     return remote
 
 
@@ -165,7 +165,7 @@ def test_a_rolled_back_digest_is_never_tried_again_by_itself(followed):
 
 
 def test_an_unreachable_registry_is_reported_and_changes_nothing(followed):
-    followed["digest"] = swarm.RegistryUnreachable("dial tcp 127.0.0.1:5000: connection refused")
+    followed["digest"] = engine.RegistryUnreachable("dial tcp 127.0.0.1:5000: connection refused")
 
     job = _check()
 
@@ -210,12 +210,12 @@ def test_the_updates_page_lists_targets_and_reasons(panel_client, followed):
     ],
 )
 def test_image_references_are_split_like_the_cli_does(reference, parts):
-    assert swarm.image_reference_parts(reference) == parts
+    assert engine.image_reference_parts(reference) == parts
 
 
 def test_a_service_pinned_to_a_digest_is_not_supported(monkeypatch):
     service = service_summary(image="reg:5000/app", image_digest=DIGEST_OLD)
-    monkeypatch.setattr(swarm, "services_labelled", lambda label: [service])
+    monkeypatch.setattr(engine, "services_labelled", lambda label: [service])
 
     (candidate,) = targets.labelled_candidates(exclude=set())
 

@@ -3,8 +3,8 @@
 import pytest
 from django.urls import reverse
 
+import engine
 from accounts.models import Installation, Profile
-from services import swarm
 from updates.models import UpdatePolicy
 
 
@@ -19,7 +19,7 @@ def fresh_installation(admin_login):
 
 @pytest.fixture
 def engine_ok(monkeypatch):
-    monkeypatch.setattr(swarm, "engine_info", lambda: {"nodes": 3, "managers": 1, "version": "20.10.24"})
+    monkeypatch.setattr(engine, "swarm_info", lambda: engine.SwarmInfo(nodes=3, managers=1, engine_version="20.10.24"))
 
 
 def test_setup_resumes_at_the_stored_step(panel_client, fresh_installation):
@@ -66,7 +66,7 @@ def test_updates_step_stores_the_flag_and_finishes(panel_client, fresh_installat
     response = panel_client.post(step("updates"), {"auto_update": "on", "action": "next"})
 
     installation = Installation.objects.get()
-    assert response["Location"] == reverse("services:overview")
+    assert response["Location"] == reverse("overview")
     assert UpdatePolicy.objects.get().auto_update is True
     assert installation.wizard_done_at is not None
 
@@ -89,7 +89,7 @@ def test_back_goes_to_the_previous_step(panel_client, fresh_installation):
 def test_skip_finishes_the_wizard(panel_client, fresh_installation):
     response = panel_client.post(step("language"), {"action": "skip"})
 
-    assert response["Location"] == reverse("services:overview")
+    assert response["Location"] == reverse("overview")
     assert Installation.objects.get().wizard_done_at is not None
     assert not UpdatePolicy.objects.filter(auto_update=True).exists()
 

@@ -7,10 +7,10 @@ class UpdatesConfig(AppConfig):
     verbose_name = _("Updates")
 
     def ready(self) -> None:
-        from services import jobs
-        from services.models import Job
+        from jobs.models import Job
+        from jobs.runner import runner_register
 
         from . import runners
 
-        jobs.runner_register(kind=Job.Kind.UPDATE_CHECK, runner=runners.run_update_check)
-        jobs.runner_register(kind=Job.Kind.IMAGE_UPDATE, runner=runners.run_image_update)
+        runner_register(kind=Job.Kind.UPDATE_CHECK, runner=runners.run_update_check)
+        runner_register(kind=Job.Kind.IMAGE_UPDATE, runner=runners.run_image_update)

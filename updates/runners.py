@@ -1,4 +1,4 @@
-"""The update jobs, run by the worker like every other job (services.jobs claims and finishes them).
+"""The update jobs, run by the worker like every other job (jobs.runner claims and finishes them).
 
 ``update_check``: ask the registry (through the engine: a manifest request, no pull) for the digest
 of every followed tag, record what it found, and request an ``image_update`` job for each target
@@ -14,8 +14,11 @@ from datetime import timedelta
 from django.conf import settings
 from django.utils import timezone
 
-from services import jobs, swarm
-from services.models import Job
+import engine
+from jobs.models import Job
+from jobs.requests import job_request
+from jobs.runner import JobHandedOver, JobOutcome, rollout_follow
+from jobs.states import job_step
 
 from . import policy
 from .models import UpdateTarget
@@ -26,7 +29,7 @@ HELPER_POLL = 2.0
 
 def update_check_request(*, user=None) -> Job:
     """A check of every followed tag, as a job (the audit trail shows every check)."""
-    return jobs.job_request(kind=Job.Kind.UPDATE_CHECK, service_name="", user=user)
+    return job_request(kind=Job.Kind.UPDATE_CHECK, service_name="", user=user)
 
 
 def _short(digest: str) -> str:
@@ -68,18 +71,18 @@ def target_check(*, job: Job, candidate: Candidate) -> bool:
     """Check one target and request its update when it should move; False when it could not be checked."""
     if candidate.unsupported:
         _record(candidate, result=UpdateTarget.Result.NOT_SUPPORTED, reason=candidate.unsupported, detail="")
-        jobs.job_step(job, "check_not_supported", name=candidate.name)
+        job_step(job, "check_not_supported", name=candidate.name)
         return True
     try:
-        remote = swarm.image_remote_digest(image=candidate.image)
-    except (swarm.RegistryUnreachable, swarm.TagNotFound) as exc:
+        remote = engine.image_remote_digest(image=candidate.image)
+    except (engine.RegistryUnreachable, engine.TagNotFound) as exc:
         result = (
             UpdateTarget.Result.TAG_NOT_FOUND
-            if isinstance(exc, swarm.TagNotFound)
+            if isinstance(exc, engine.TagNotFound)
             else UpdateTarget.Result.REGISTRY_UNREACHABLE
         )
         _record(candidate, result=result, reason="", detail=exc.detail)
-        jobs.job_step(job, f"check_{result}", name=candidate.name, image=candidate.image)
+        job_step(job, f"check_{result}", name=candidate.name, image=candidate.image)
         return False
     target = UpdateTarget.objects.filter(key=candidate.key).first()
     rolled_back = target.rolled_back_digests if target else []
@@ -98,7 +101,7 @@ def target_check(*, job: Job, candidate: Candidate) -> bool:
             and timezone.now() - target.last_update_at < timedelta(seconds=settings.SWARMDECK_UPDATE_COOLDOWN_SECONDS)
         )
         if _wanted(candidate) and not recent and _update_open(candidate.key) is None:
-            update = jobs.job_request(
+            update = job_request(
                 kind=Job.Kind.IMAGE_UPDATE,
                 service_id=candidate.object_id if candidate.kind != UpdateTarget.Kind.PANEL_CONTAINER else "",
                 service_name=candidate.name,
@@ -111,9 +114,9 @@ def target_check(*, job: Job, candidate: Candidate) -> bool:
                 },
             )
             UpdateTarget.objects.filter(key=candidate.key).update(result=UpdateTarget.Result.UPDATING)
-            jobs.job_step(job, "update_requested", name=candidate.name, digest=_short(remote), number=update.id)
+            job_step(job, "update_requested", name=candidate.name, digest=_short(remote), number=update.id)
             return True
-    jobs.job_step(job, f"check_{result}", name=candidate.name, digest=_short(remote))
+    job_step(job, f"check_{result}", name=candidate.name, digest=_short(remote))
     return True
 
 
@@ -123,7 +126,7 @@ def run_update_check(job: Job) -> None:
     UpdateTarget.objects.exclude(key__in=present).update(present=False)
     results = [target_check(job=job, candidate=candidate) for candidate in candidates]
     if not any(results):
-        raise jobs.JobOutcome(Job.State.FAILED, "check_failed")
+        raise JobOutcome(Job.State.FAILED, "check_failed")
 
 
 # --- image updates ------------------------------------------------------------------------------
@@ -170,18 +173,18 @@ def _services_update(job: Job) -> None:
     monitor = settings.SWARMDECK_UPDATE_MONITOR_SECONDS
     sent_before = {step["params"].get("service") for step in job.steps if step["code"] == "image_sent"}
     for service_id in job.params["service_ids"]:
-        service = swarm.service_get(service_id=service_id)
+        service = engine.service_get(service_id=service_id)
         if service_id in sent_before:
             # A resumed job (its worker was replaced by this very update): never send twice, or a
             # version Swarm just rolled back would be tried again.
-            jobs.job_step(job, "image_already_sent", name=service.name)
+            job_step(job, "image_already_sent", name=service.name)
             changed = True
         else:
-            changed = swarm.service_image_set(service_id=service_id, image=reference, monitor_seconds=monitor)
-            jobs.job_step(job, "image_sent", name=service.name, image=reference, service=service_id)
+            changed = engine.service_image_set(service_id=service_id, image=reference, monitor_seconds=monitor)
+            job_step(job, "image_sent", name=service.name, image=reference, service=service_id)
         try:
-            jobs.rollout_follow(job, expect_update=changed, service_id=service_id)
-        except jobs.JobOutcome as outcome:
+            rollout_follow(job, expect_update=changed, service_id=service_id)
+        except JobOutcome as outcome:
             if outcome.state == Job.State.ROLLED_BACK:
                 target_rolled_back(key=key, digest=digest, reason=outcome.detail)
             raise
@@ -191,25 +194,25 @@ def _services_update(job: Job) -> None:
 def _container_update(job: Job) -> None:
     """Start the helper (once) and wait: it stops this container, so it finishes the job itself."""
     if not any(step["code"] == "helper_started" for step in job.steps):
-        me = swarm.container_self()
+        me = engine.container_self()
         name = f"{me.name}-update-{job.id}"
         # The helper runs the image that runs now: known to work, and it knows how to go back.
-        swarm.container_helper_run(
+        engine.container_helper_run(
             source_id=me.id, image=me.image_id, command=["update-helper", str(job.id)], name=name
         )
-        jobs.job_step(job, "helper_started", name=name)
+        job_step(job, "helper_started", name=name)
     else:
-        jobs.job_step(job, "helper_waiting")
+        job_step(job, "helper_waiting")
     name = next(step["params"]["name"] for step in job.steps if step["code"] == "helper_started")
     while True:
         time.sleep(HELPER_POLL)
         job.refresh_from_db(fields=["state"])
         if job.finished:
-            raise jobs.JobHandedOver()
-        helper = swarm.container_find(name=name)
+            raise JobHandedOver()
+        helper = engine.container_find(name=name)
         if helper is None or helper.state == "exited":
             job.refresh_from_db(fields=["state"])
             if job.finished:
-                raise jobs.JobHandedOver()
+                raise JobHandedOver()
             detail = f"exit code {helper.exit_code}" if helper else "gone"
-            raise jobs.JobOutcome(Job.State.FAILED, "helper_lost", detail=detail)
+            raise JobOutcome(Job.State.FAILED, "helper_lost", detail=detail)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from services.models import Job
+from jobs.models import Job
 
 from .messages import REASONS
 from .models import UpdateTarget

@@ -17,10 +17,10 @@ from pathlib import Path
 
 from django.conf import settings
 from django.db import connection
-from django.utils import timezone
 
-from services import jobs, swarm
-from services.models import Job
+import engine
+from jobs.models import Job
+from jobs.states import job_finish, job_heartbeat, job_step
 
 from .runners import target_rolled_back, target_updated
 
@@ -51,7 +51,7 @@ def _wait_healthy(job: Job, container_id: str, seconds: int) -> str:
     """'' once healthy (or running for ``seconds`` without a health check), else why not."""
     deadline = time.monotonic() + seconds
     while True:
-        current = swarm.container_get(container_id=container_id)
+        current = engine.container_get(container_id=container_id)
         if current.state in ("exited", "dead"):
             return f"exited with code {current.exit_code}"
         if current.health == "healthy":
@@ -62,7 +62,7 @@ def _wait_healthy(job: Job, container_id: str, seconds: int) -> str:
             if current.state == "running" and not current.health:
                 return ""  # no health check: running through the window is all we can know
             return f"not healthy after {seconds} s"
-        Job.objects.filter(id=job.id).update(heartbeat_at=timezone.now())
+        job_heartbeat(job)
         time.sleep(POLL)
 
 
@@ -71,43 +71,43 @@ def panel_swap(*, job_id: int) -> None:
     if job.finished:
         return
     key, image, digest = job.params["target"], job.params["image"], job.params["digest"]
-    old = swarm.container_get(container_id=job.params["container_id"])
-    new_image_id = swarm.image_pull(image=image)
-    jobs.job_step(job, "image_pulled", image=image)
+    old = engine.container_get(container_id=job.params["container_id"])
+    new_image_id = engine.image_pull(image=image)
+    job_step(job, "image_pulled", image=image)
     if new_image_id == old.image_id:
-        jobs.job_step(job, "unchanged_image")
+        job_step(job, "unchanged_image")
         target_updated(key=key, digest=digest)
-        jobs.job_finish(job.id, Job.State.SUCCEEDED)
+        job_finish(job.id, Job.State.SUCCEEDED)
         return
     backup = _database_backup(job.id)
     if backup:
-        jobs.job_step(job, "data_backed_up", path=backup)
+        job_step(job, "data_backed_up", path=backup)
     kept_name = f"{old.name}-previous-{job.id}"
-    swarm.container_stop(container_id=old.id)
-    swarm.container_rename(container_id=old.id, name=kept_name)
-    jobs.job_step(job, "old_stopped", name=kept_name)
+    engine.container_stop(container_id=old.id)
+    engine.container_rename(container_id=old.id, name=kept_name)
+    job_step(job, "old_stopped", name=kept_name)
     seconds = settings.SWARMDECK_UPDATE_MONITOR_SECONDS
     new_id = ""
     try:
-        new_id = swarm.container_clone(source_id=old.id, image=image, name=old.name)
-        swarm.container_start(container_id=new_id)
-        jobs.job_step(job, "new_started", image=image, seconds=seconds)
+        new_id = engine.container_clone(source_id=old.id, image=image, name=old.name)
+        engine.container_start(container_id=new_id)
+        job_step(job, "new_started", image=image, seconds=seconds)
         reason = _wait_healthy(job, new_id, seconds)
-    except swarm.SwarmError as exc:
-        reason = exc.detail or exc.message
+    except engine.EngineError as exc:
+        reason = exc.detail or exc.code
     if not reason:
-        swarm.container_remove(container_id=old.id)
-        jobs.job_step(job, "new_healthy")
+        engine.container_remove(container_id=old.id)
+        job_step(job, "new_healthy")
         target_updated(key=key, digest=digest)
-        jobs.job_step(job, "succeeded")
-        jobs.job_finish(job.id, Job.State.SUCCEEDED)
+        job_step(job, "succeeded")
+        job_finish(job.id, Job.State.SUCCEEDED)
         return
     # Put the old container back, under its own name, exactly as it was.
     logger.warning("update of %s failed (%s); putting the old container back", old.name, reason)
     if new_id:
-        swarm.container_remove(container_id=new_id)
-    swarm.container_rename(container_id=old.id, name=old.name)
-    swarm.container_start(container_id=old.id)
-    jobs.job_step(job, "old_restored")
+        engine.container_remove(container_id=new_id)
+    engine.container_rename(container_id=old.id, name=old.name)
+    engine.container_start(container_id=old.id)
+    job_step(job, "old_restored")
     target_rolled_back(key=key, digest=digest, reason=reason)
-    jobs.job_finish(job.id, Job.State.ROLLED_BACK, code="new_unhealthy", detail=reason, reason=reason)
+    job_finish(job.id, Job.State.ROLLED_BACK, code="new_unhealthy", detail=reason, reason=reason)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 
-from services import swarm
+import engine
 
 from .models import UpdateTarget
 
@@ -32,11 +32,11 @@ class Candidate:
 
 def _tagged(reference: str) -> tuple[str, str]:
     """(repository:tag, pinned digest) of a reference; ("", digest) when only a digest names it."""
-    repository, tag, digest = swarm.image_reference_parts(reference)
+    repository, tag, digest = engine.image_reference_parts(reference)
     return (f"{repository}:{tag}" if tag else ""), digest
 
 
-def _service_candidate(service: swarm.ServiceSummary, *, key: str, kind: str, service_ids: tuple[str, ...]):
+def _service_candidate(service: engine.ServiceSummary, *, key: str, kind: str, service_ids: tuple[str, ...]):
     reference = f"{service.image}@{service.image_digest}" if service.image_digest else service.image
     image, digest = _tagged(reference)
     if not image:
@@ -50,28 +50,28 @@ def _service_candidate(service: swarm.ServiceSummary, *, key: str, kind: str, se
 def panel_candidate() -> Candidate:
     """The panel itself: a Swarm service (or a stack's services), a plain container, or neither."""
     try:
-        me = swarm.container_self()
-    except swarm.NotInContainer:
+        me = engine.container_self()
+    except engine.NotInContainer:
         return Candidate(PANEL_KEY, UpdateTarget.Kind.PANEL_CONTAINER, "swarmdeck", unsupported="not_in_container")
-    except swarm.EngineUnreachable:
+    except engine.EngineUnreachable:
         return Candidate(PANEL_KEY, UpdateTarget.Kind.PANEL_CONTAINER, "swarmdeck", unsupported="no_engine")
     if me.service_id:
         try:
-            identity = swarm.node_identity()
-        except swarm.SwarmError:
+            identity = engine.node_identity()
+        except engine.EngineError:
             identity = None
         if identity is None or not identity.is_manager:
             return Candidate(PANEL_KEY, UpdateTarget.Kind.PANEL_SERVICE, me.name, unsupported="worker_node")
-        own = swarm.service_get(service_id=me.service_id)
+        own = engine.service_get(service_id=me.service_id)
         services = [own]
         if me.stack:
             # Every service of the stack that runs the panel's image moves with it; ours last, because
             # its replacement stops the worker that runs this job (a new one resumes it).
-            repository = swarm.image_reference_parts(own.image)[0]
+            repository = engine.image_reference_parts(own.image)[0]
             services = [
-                s for s in swarm.services_labelled(label=f"com.docker.stack.namespace={me.stack}") if s.id != own.id
+                s for s in engine.services_labelled(label=f"com.docker.stack.namespace={me.stack}") if s.id != own.id
             ]
-            services = [s for s in services if swarm.image_reference_parts(s.image)[0] == repository]
+            services = [s for s in services if engine.image_reference_parts(s.image)[0] == repository]
             services.append(own)
         ids = tuple(s.id for s in services)
         name = me.stack or own.name
@@ -81,12 +81,12 @@ def panel_candidate() -> Candidate:
     image, _digest = _tagged(me.image)
     if not image:
         return Candidate(PANEL_KEY, kind, me.name, me.id, me.image, unsupported="pinned_digest")
-    local = tuple(swarm.image_local_digests(image=me.image_id))
+    local = tuple(engine.image_local_digests(image=me.image_id))
     return Candidate(PANEL_KEY, kind, me.name, me.id, image, local, params={"container_id": me.id})
 
 
 def labelled_candidates(*, exclude: set[str]) -> list[Candidate]:
-    services = swarm.services_labelled(label=f"{AUTOUPDATE_LABEL}=true")
+    services = engine.services_labelled(label=f"{AUTOUPDATE_LABEL}=true")
     return [
         _service_candidate(s, key=f"service:{s.id}", kind=UpdateTarget.Kind.SERVICE, service_ids=(s.id,))
         for s in services

@@ -46,4 +46,4 @@ def policy_save(request):
 @require_POST
 def check_now(request):
     job = update_check_request(user=request.user)
-    return redirect("services:job", job_id=job.id)
+    return redirect("jobs:detail", job_id=job.id)

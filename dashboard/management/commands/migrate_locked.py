@@ -17,7 +17,8 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 from django.db import connection, transaction
 
-from services.models import ServiceEvent, Task, TaskTransition, Watcher
+from history.models import ServiceEvent, Task, TaskTransition
+from watcher.models import Watcher
 
 # Any fixed number: PostgreSQL advisory locks are named by integers.
 ADVISORY_LOCK_KEY = 0x5357_4D44  # "SWMD"

@@ -2,7 +2,7 @@
 
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 
-from . import live
+from . import push
 
 # An application close code (4000-4999): static/js/live.js re-reads the page instead of
 # reconnecting, which takes a logged-out browser to the login page.
@@ -18,7 +18,7 @@ class _GroupConsumer(AsyncJsonWebsocketConsumer):
         if user is None or not user.is_authenticated:
             await self.close(code=CLOSE_UNAUTHENTICATED)
             return
-        self.joined = [*self.group_names(), live.user_group(user.pk)]
+        self.joined = [*self.group_names(), push.user_group(user.pk)]
         for group in self.joined:
             await self.channel_layer.group_add(group, self.channel_name)
         await self.accept()
@@ -27,15 +27,15 @@ class _GroupConsumer(AsyncJsonWebsocketConsumer):
         for group in getattr(self, "joined", []):
             await self.channel_layer.group_discard(group, self.channel_name)
 
-    async def user_logged_out(self, event: live.UserLoggedOut) -> None:
+    async def user_logged_out(self, event: push.UserLoggedOut) -> None:
         await self.close(code=CLOSE_UNAUTHENTICATED)
 
 
 class ServicesConsumer(_GroupConsumer):
     def group_names(self) -> list[str]:
-        return [live.SERVICES_GROUP]
+        return [push.SERVICES_GROUP]
 
-    async def service_changed(self, event: live.ServiceChanged) -> None:
+    async def service_changed(self, event: push.ServiceChanged) -> None:
         await self.send_json({"kind": "service", "id": event["service_id"], "action": event["action"]})
 
 
@@ -43,16 +43,16 @@ class ServiceConsumer(ServicesConsumer):
     """One service's page: hints for that service only."""
 
     def group_names(self) -> list[str]:
-        return [live.service_group(self.scope["url_route"]["kwargs"]["service_id"])]
+        return [push.service_group(self.scope["url_route"]["kwargs"]["service_id"])]
 
 
 class JobsConsumer(_GroupConsumer):
     """The lists of jobs (the Jobs and Updates pages): hints for every job."""
 
     def group_names(self) -> list[str]:
-        return [live.JOBS_GROUP]
+        return [push.JOBS_GROUP]
 
-    async def job_changed(self, event: live.JobChanged) -> None:
+    async def job_changed(self, event: push.JobChanged) -> None:
         await self.send_json({"kind": "job", "id": event["job_id"], "state": event["state"]})
 
 
@@ -60,4 +60,4 @@ class JobConsumer(JobsConsumer):
     """One job's page: hints for that job only."""
 
     def group_names(self) -> list[str]:
-        return [live.job_group(self.scope["url_route"]["kwargs"]["job_id"])]
+        return [push.job_group(self.scope["url_route"]["kwargs"]["job_id"])]

@@ -4,7 +4,7 @@ import signal
 
 from django.core.management.base import BaseCommand
 
-from services.watcher import SwarmWatcher
+from watcher.loop import SwarmWatcher
 
 
 class Command(BaseCommand):

@@ -7,12 +7,13 @@ so the watcher may re-read freely after a reconnect or a replay with ``since=``.
 from __future__ import annotations
 
 import logging
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 from django.db import transaction
 from django.utils import timezone
 
-from . import swarm
+import engine
+
 from .models import ServiceEvent, Task, TaskTransition
 
 logger = logging.getLogger(__name__)
@@ -21,7 +22,7 @@ UNHEALTHY_KILL = "unhealthy container"  # as in "dockerexec: unhealthy container
 _TASK_FIELDS = ("slot", "node_id", "container_id", "image", "state", "desired_state", "message", "error", "exit_code")
 
 
-def end_cause(task: swarm.TaskSnapshot, *, update: swarm.UpdateStatus | None, down_nodes: set[str]) -> str:
+def end_cause(task: engine.TaskSnapshot, *, update: engine.UpdateStatus | None, down_nodes: set[str]) -> str:
     """Why a task ended, in the four causes the restart chart stacks (plus the non-restarts)."""
     error = task.error.lower()
     if task.state in ("failed", "rejected"):
@@ -36,25 +37,25 @@ def end_cause(task: swarm.TaskSnapshot, *, update: swarm.UpdateStatus | None, do
     return Task.EndCause.STOPPED
 
 
-def _during(update: swarm.UpdateStatus | None, at: datetime) -> bool:
+def _during(update: engine.UpdateStatus | None, at: datetime) -> bool:
     """Whether `at` falls inside the service's last rolling update (or rollback)."""
     if update is None or update.started_at is None or at < update.started_at:
         return False
     return update.completed_at is None or at <= update.completed_at + timedelta(seconds=1)
 
 
-def _ended(task: swarm.TaskSnapshot, down_nodes: set[str]) -> bool:
-    if task.state in swarm.TERMINAL_TASK_STATES:
+def _ended(task: engine.TaskSnapshot, down_nodes: set[str]) -> bool:
+    if task.state in engine.TERMINAL_TASK_STATES:
         return True
     # Tasks of a node that went down keep their last state; Swarm has already replaced them.
     return task.desired_state == "shutdown" and task.node_id in down_nodes
 
 
 def task_record(
-    snapshot: swarm.TaskSnapshot,
+    snapshot: engine.TaskSnapshot,
     *,
     service_name: str,
-    update: swarm.UpdateStatus | None = None,
+    update: engine.UpdateStatus | None = None,
     down_nodes: set[str] = frozenset(),
 ) -> bool:
     """Store one task as the engine shows it now; True when something changed."""
@@ -97,7 +98,7 @@ def task_record(
     return changed or new_state
 
 
-def _update_record(service: swarm.ServiceSummary, update: swarm.UpdateStatus | None) -> bool:
+def _update_record(service: engine.ServiceSummary, update: engine.UpdateStatus | None) -> bool:
     if update is None or update.started_at is None:
         return False
     at = update.completed_at or update.started_at
@@ -119,12 +120,12 @@ def _update_record(service: swarm.ServiceSummary, update: swarm.UpdateStatus | N
 def service_sync(*, service_id: str) -> bool:
     """Re-read one service and the tasks Swarm holds for it; False when it no longer exists."""
     try:
-        detail = swarm.service_detail(service_id=service_id)
-    except swarm.ServiceNotFound:
+        detail = engine.service_detail(service_id=service_id)
+    except engine.ServiceNotFound:
         _close_vanished(service_ids={service_id}, seen=set())
         return False
-    tasks = swarm.task_list(service_id=detail.summary.id)
-    down = {node.id for node in swarm.node_list() if node.state == "down"}
+    tasks = engine.task_list(service_id=detail.summary.id)
+    down = {node.id for node in engine.node_list() if node.state == "down"}
     with transaction.atomic():
         _update_record(detail.summary, detail.update_status)
         for task in tasks:
@@ -135,10 +136,10 @@ def service_sync(*, service_id: str) -> bool:
 
 def swarm_sync() -> set[str]:
     """Re-read every service and task (after a (re)connect): three engine calls in all."""
-    services = {service.id: service for service in swarm.service_list()}
-    updates = swarm.service_update_statuses()
-    tasks = swarm.task_list()
-    down = {node.id for node in swarm.node_list() if node.state == "down"}
+    services = {service.id: service for service in engine.service_list()}
+    updates = engine.service_update_statuses()
+    tasks = engine.task_list()
+    down = {node.id for node in engine.node_list() if node.state == "down"}
     changed: set[str] = set()
     with transaction.atomic():
         for service in services.values():
@@ -165,7 +166,7 @@ def _close_vanished(*, service_ids: set[str], seen: set[str]) -> set[str]:
 def health_sync(*, node_id: str) -> set[str]:
     """Store the health of the task containers on this node; return the services that changed."""
     changed = set()
-    for container in swarm.local_task_health():
+    for container in engine.local_task_health():
         updated = (
             Task.objects.filter(task_id=container.task_id)
             .exclude(health=container.health, health_node=node_id)
@@ -176,20 +177,11 @@ def health_sync(*, node_id: str) -> set[str]:
     return changed
 
 
-def event_time(event: dict) -> datetime:
-    nanos = event.get("timeNano") or int(event.get("time", 0)) * 1_000_000_000
-    return datetime.fromtimestamp(nanos / 1e9, tz=UTC)
-
-
-def event_record(event: dict, *, node_id: str = "") -> str | None:
+def event_record(event: engine.EngineEvent, *, node_id: str = "") -> str | None:
     """Store what a Docker event tells; return the service id to re-read ("" for all), or None."""
-    kind, action = event.get("Type"), event.get("Action", "")
-    actor = event.get("Actor", {})
-    attributes = actor.get("Attributes", {})
-    at = event_time(event)
-    key = f"{event.get('timeNano', event.get('time'))}:{kind}:{action}:{actor.get('ID', '')}"[:200]
+    kind, action, attributes, at, key = event.type, event.action, event.attributes, event.at, event.key
     if kind == "service":
-        service_id = actor.get("ID", "")
+        service_id = event.actor_id
         detail = " ".join(f"{name}={value}" for name, value in sorted(attributes.items()) if name != "name")
         _event(key, service_id, attributes.get("name", ""), at, f"service {action}", detail)
         return service_id

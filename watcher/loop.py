@@ -19,7 +19,11 @@ from datetime import timedelta
 from django.conf import settings
 from django.db import close_old_connections
 
-from . import history, live, swarm
+import engine
+from history import recorder
+from jobs.messages import error_text
+from live import push
+
 from .models import Watcher
 
 logger = logging.getLogger("swarmdeck.watcher")
@@ -37,8 +41,8 @@ class SwarmWatcher:
     def __init__(self, *, name: str | None = None) -> None:
         self.name = name or os.environ.get("SWARMDECK_WATCHER_NAME") or socket.gethostname()
         self.stopping = threading.Event()
-        self.stream: swarm.EventStream | None = None
-        self.identity: swarm.NodeIdentity | None = None
+        self.stream: engine.EventStream | None = None
+        self.identity: engine.NodeIdentity | None = None
         self.pending: set[str] = set()  # service ids ("" = all) whose hint is not delivered yet
         self.undelivered = False  # the last publish failed (Redis down)
         self.last_prune = 0.0
@@ -53,11 +57,12 @@ class SwarmWatcher:
                 self.connect()
                 backoff = 1.0
                 self.follow()
-            except swarm.SwarmError as exc:
+            except engine.EngineError as exc:
                 if self.stopping.is_set():
                     break
-                self.status(Watcher.State.RECONNECTING, f"{exc.message} ({exc.detail}); retry in {backoff:.0f} s")
-                logger.warning("%s (%s); reconnecting in %.0fs", exc.message, exc.detail, backoff)
+                words = error_text(exc).message
+                self.status(Watcher.State.RECONNECTING, f"{words} ({exc.detail}); retry in {backoff:.0f} s")
+                logger.warning("%s (%s); reconnecting in %.0fs", words, exc.detail, backoff)
                 self.stopping.wait(backoff)
                 backoff = min(backoff * 2, MAX_BACKOFF)
             finally:
@@ -78,18 +83,18 @@ class SwarmWatcher:
     # --- connecting -----------------------------------------------------------------------
 
     def connect(self) -> None:
-        self.identity = swarm.node_identity()
+        self.identity = engine.node_identity()
         cursor = Watcher.objects.filter(name=self.name).values_list("last_event_ns", flat=True).first()
         now_ns = time.time_ns()
         if cursor:
             # What happened while we were away: a finite replay, before the re-read, so a task
             # Swarm has already forgotten is still recorded from its container's events.
-            replay = swarm.event_stream(since=cursor / 1e9, until=now_ns / 1e9)
+            replay = engine.event_stream(since=cursor / 1e9, until=now_ns / 1e9)
             self.handle_batch(list(replay), resync=False)
         if self.identity.is_manager:
-            self.pending |= history.swarm_sync() | {""}
-        self.pending |= history.health_sync(node_id=self.identity.node_id)
-        self.stream = swarm.event_stream(since=now_ns / 1e9)
+            self.pending |= recorder.swarm_sync() | {""}
+        self.pending |= recorder.health_sync(node_id=self.identity.node_id)
+        self.stream = engine.event_stream(since=now_ns / 1e9)
         self.status(Watcher.State.CONNECTED, "")
         logger.info("following Swarm events as %s (%s)", self.name, "manager" if self.identity.is_manager else "worker")
         self.flush()
@@ -119,37 +124,37 @@ class SwarmWatcher:
                 except queue.Empty:
                     break
             failure = next((item for item in batch if isinstance(item, Exception) or item is _END), None)
-            self.handle_batch([item for item in batch if isinstance(item, dict)])
+            self.handle_batch([item for item in batch if isinstance(item, engine.EngineEvent)])
             if failure is _END:
-                raise swarm.EngineUnreachable("the event stream ended")
+                raise engine.EngineUnreachable("the event stream ended")
             if failure is not None:
                 raise failure
 
     @staticmethod
-    def _read(stream: swarm.EventStream, events: queue.Queue) -> None:
+    def _read(stream: engine.EventStream, events: queue.Queue) -> None:
         try:
             for event in stream:
                 events.put(event)
-        except swarm.SwarmError as exc:
+        except engine.EngineError as exc:
             events.put(exc)
             return
         events.put(_END)
 
-    def handle_batch(self, batch: list[dict], *, resync: bool = True) -> None:
+    def handle_batch(self, batch: list[engine.EngineEvent], *, resync: bool = True) -> None:
         if not batch:
             return
         dirty: set[str] = set()
         for event in batch:
-            service_id = history.event_record(event, node_id=self.identity.node_id if self.identity else "")
+            service_id = recorder.event_record(event, node_id=self.identity.node_id if self.identity else "")
             if service_id is not None:
                 dirty.add(service_id)
         if resync and self.identity and self.identity.is_manager:
             if "" in dirty:
-                dirty |= history.swarm_sync()
+                dirty |= recorder.swarm_sync()
             for service_id in dirty - {""}:
-                if not history.service_sync(service_id=service_id):
+                if not recorder.service_sync(service_id=service_id):
                     logger.debug("service %s is gone", service_id)
-        last_ns = max(event.get("timeNano", 0) for event in batch)
+        last_ns = max(event.time_ns for event in batch)
         Watcher.objects.filter(name=self.name).update(last_event_ns=last_ns)
         self.pending |= dirty
         self.flush()
@@ -162,7 +167,7 @@ class SwarmWatcher:
             self.pending.clear()
             return
         for service_id in sorted(self.pending):
-            if live.publish_service_changed(service_id=service_id, action="changed"):
+            if push.publish_service_changed(service_id=service_id, action="changed"):
                 self.pending.discard(service_id)
                 if self.undelivered:
                     logger.info("Redis is back: re-published a hint for %s", service_id or "all services")
@@ -181,7 +186,7 @@ class SwarmWatcher:
             self.flush()
         if time.monotonic() - self.last_prune > PRUNE_EVERY:
             self.last_prune = time.monotonic()
-            removed = history.history_prune(older_than=timedelta(days=settings.SWARMDECK_HISTORY_DAYS))
+            removed = recorder.history_prune(older_than=timedelta(days=settings.SWARMDECK_HISTORY_DAYS))
             if removed:
                 logger.info("pruned %d history rows older than %d days", removed, settings.SWARMDECK_HISTORY_DAYS)
 

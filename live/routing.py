@@ -1,6 +1,6 @@
 from django.urls import path
 
-from services import consumers
+from . import consumers
 
 websocket_urlpatterns = [
     path("ws/services/", consumers.ServicesConsumer.as_asgi()),

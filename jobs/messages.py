@@ -1,5 +1,11 @@
-"""Every message a job writes, by code: stored as codes, shown in the reader's language."""
+"""Every message a job writes, and every engine error's words, by code: stored as codes, shown
+in the reader's language. The engine adapter (engine.errors) raises the codes; this is their text."""
 
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
 STEPS = {
@@ -20,6 +26,9 @@ STEPS = {
     "progress": _("{done} of {total} tasks updated."),
     "converged": _("{running} of {desired} tasks running."),
     "succeeded": _("Done."),
+    "engine_retry": _(
+        "The Docker engine did not answer ({detail}); trying again in {seconds} seconds (try {attempt})."
+    ),
     # Updates: checks of the followed image tags, and image updates.
     "check_up_to_date": _("{name}: up to date ({digest})."),
     "check_available": _("{name}: a newer image is available ({digest}); it is not applied automatically."),
@@ -47,9 +56,9 @@ STEPS = {
 }
 
 ERRORS = {
-    "engine": _("The Docker engine refused the change."),
-    "unreachable": _("The Docker engine cannot be reached."),
-    "not_manager": _("The Docker engine is not a Swarm manager."),
+    "engine": _("The Docker engine reported an error."),
+    "unreachable": _("The Docker engine at {host} cannot be reached."),
+    "not_manager": _("The Docker engine at {host} is not a Swarm manager."),
     "not_found": _("The service does not exist (any more)."),
     "conflict": _(
         "The service kept changing while this job tried to update it (update out of sequence); "
@@ -77,11 +86,44 @@ ERRORS = {
 }
 
 
+# What to do about an engine error, for the pages that show one.
+HINTS = {
+    "unreachable": _(
+        "Start the engine at {host}, or set DOCKER_HOST to the address of a Swarm manager "
+        "(for example unix:///var/run/docker.sock) and restart Swarmdeck."
+    ),
+    "not_manager": _(
+        "Run 'docker swarm init' on the engine at {host}, or point DOCKER_HOST at a manager node "
+        "('docker node ls' on a manager lists them)."
+    ),
+}
+
+
+@dataclass(frozen=True)
+class ErrorText:
+    """An engine error as a page shows it: what happened, what to do, and the engine's own words."""
+
+    code: str
+    message: str
+    hint: str
+    detail: str
+
+
+def error_text(exc) -> ErrorText:
+    """The words for an engine.EngineError (or anything with ``code`` and ``detail``)."""
+    message = render(ERRORS, exc.code)
+    detail = exc.detail if exc.detail and exc.detail not in message else ""
+    return ErrorText(
+        code=exc.code, message=message, hint=render(HINTS, exc.code) if exc.code in HINTS else "", detail=detail
+    )
+
+
 def render(messages: dict, code: str, params: dict | None = None) -> str:
     template = messages.get(code)
     if template is None:
         return code
     try:
-        return str(template).format(**(params or {}))
+        # The engine's address is known to every message; the rest comes with the step.
+        return str(template).format(**{"host": settings.DOCKER_HOST, **(params or {})})
     except (KeyError, IndexError):
         return str(template)

@@ -1,0 +1,67 @@
+"""What can go wrong at the engine, as types with a stable ``code``.
+
+The code is what a job stores and what ``jobs.messages.ERRORS`` words in the reader's language;
+``detail`` keeps the engine's own words. Callers catch types, never status codes.
+"""
+
+
+class EngineError(Exception):
+    """The engine refused or failed."""
+
+    code = "engine"
+    # Worth trying again a little later (connection refused, a timeout, the engine's own 5xx);
+    # jobs retry those with backoff before they fail.
+    transient = False
+
+    def __init__(self, detail: str = "", *, transient: bool | None = None) -> None:
+        super().__init__(detail)
+        self.detail = detail
+        if transient is not None:
+            self.transient = transient
+
+
+class EngineUnreachable(EngineError):
+    code = "unreachable"
+    transient = True
+
+
+class NotSwarmManager(EngineError):
+    code = "not_manager"
+
+
+class ServiceNotFound(EngineError):
+    code = "not_found"
+
+
+class NotScalable(EngineError):
+    code = "not_scalable"
+
+
+class NoPreviousSpec(EngineError):
+    code = "no_previous"
+
+
+class ServiceConflict(EngineError):
+    """The service changed between our read and our write ("update out of sequence")."""
+
+    code = "conflict"
+
+
+class RegistryUnreachable(EngineError):
+    code = "registry_unreachable"
+
+
+class TagNotFound(EngineError):
+    code = "tag_not_found"
+
+
+class ContainerNotFound(EngineError):
+    code = "container_not_found"
+
+
+class ImageNotFound(EngineError):
+    code = "image_not_found"
+
+
+class NotInContainer(EngineError):
+    code = "not_in_container"

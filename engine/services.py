@@ -1,0 +1,263 @@
+"""Swarm services: read, create, change, roll back and remove them."""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from django.utils.dateparse import parse_datetime
+
+from . import client
+from .client import engine_errors, image_parts, post_json, when
+from .errors import NoPreviousSpec, NotScalable, ServiceConflict, ServiceNotFound
+
+
+@dataclass(frozen=True)
+class ServiceSummary:
+    id: str
+    name: str
+    image: str
+    image_digest: str
+    mode: str
+    replicas: int | None  # None for global services
+    tasks_running: int
+    tasks_desired: int
+    version: int
+    updated_at: datetime | None
+    update_state: str = ""
+    labels: dict[str, str] = field(default_factory=dict)
+    created_at: datetime | None = None
+    # The engine's spec, for advice and forms; not part of equality.
+    spec: dict = field(default_factory=dict, compare=False, repr=False)
+
+    @property
+    def short_digest(self) -> str:
+        return self.image_digest.removeprefix("sha256:")[:12]
+
+    @property
+    def converged(self) -> bool:
+        return self.tasks_running == self.tasks_desired
+
+
+@dataclass(frozen=True)
+class UpdateStatus:
+    state: str  # updating, paused, completed, rollback_started, rollback_paused, rollback_completed
+    started_at: datetime | None
+    completed_at: datetime | None
+    message: str
+
+
+@dataclass(frozen=True)
+class ServiceDetail:
+    summary: ServiceSummary
+    spec: dict  # the engine's spec, for the detail page and the edit forms
+    previous_spec: dict | None
+    update_status: UpdateStatus | None
+    force_update: int = 0  # Swarm's counter: raising it replaces every task (a redeploy)
+
+    @property
+    def can_roll_back(self) -> bool:
+        return bool(self.previous_spec)
+
+
+def _summary(raw: dict) -> ServiceSummary:
+    spec = raw["Spec"]
+    mode = "global" if "Global" in spec.get("Mode", {}) else "replicated"
+    replicas = spec["Mode"]["Replicated"].get("Replicas", 1) if mode == "replicated" else None
+    status = raw.get("ServiceStatus", {})
+    image, digest = image_parts(spec["TaskTemplate"]["ContainerSpec"]["Image"])
+    return ServiceSummary(
+        id=raw["ID"],
+        name=spec["Name"],
+        image=image,
+        image_digest=digest,
+        mode=mode,
+        replicas=replicas,
+        tasks_running=status.get("RunningTasks", 0),
+        tasks_desired=status.get("DesiredTasks", replicas or 0),
+        version=raw["Version"]["Index"],
+        updated_at=parse_datetime(raw["UpdatedAt"]) if raw.get("UpdatedAt") else None,
+        update_state=raw.get("UpdateStatus", {}).get("State", ""),
+        labels=spec.get("Labels") or {},
+        created_at=when(raw.get("CreatedAt")),
+        spec=spec,
+    )
+
+
+def _update_status(raw: dict | None) -> UpdateStatus | None:
+    if not raw or not raw.get("State"):
+        return None
+    return UpdateStatus(
+        state=raw["State"],
+        started_at=when(raw.get("StartedAt")),
+        completed_at=when(raw.get("CompletedAt")),
+        message=raw.get("Message", ""),
+    )
+
+
+def service_list() -> list[ServiceSummary]:
+    """Every service with its running/desired task counts, in one engine call."""
+    with engine_errors():
+        raw = client.api().services(status=True)
+    return sorted((_summary(item) for item in raw), key=lambda s: s.name)
+
+
+def service_get(*, service_id: str) -> ServiceSummary:
+    with engine_errors():
+        raw = client.api().services(filters={"id": service_id}, status=True)
+    matches = [item for item in raw if item["ID"] == service_id or item["ID"].startswith(service_id)]
+    if not matches:
+        raise ServiceNotFound(service_id)
+    return _summary(matches[0])
+
+
+def service_detail(*, service_id: str) -> ServiceDetail:
+    """One service with its full spec, previous spec and update status (two engine calls)."""
+    summary = service_get(service_id=service_id)
+    with engine_errors():
+        raw = client.api().inspect_service(summary.id)
+    return ServiceDetail(
+        summary=summary,
+        spec=raw["Spec"],
+        previous_spec=raw.get("PreviousSpec"),
+        update_status=_update_status(raw.get("UpdateStatus")),
+        force_update=raw["Spec"].get("TaskTemplate", {}).get("ForceUpdate", 0),
+    )
+
+
+def service_update_statuses() -> dict[str, UpdateStatus | None]:
+    """The update status of every service, by id, in one call."""
+    with engine_errors():
+        raw = client.api().services()
+    return {item["ID"]: _update_status(item.get("UpdateStatus")) for item in raw}
+
+
+def services_labelled(*, label: str) -> list[ServiceSummary]:
+    """The services with a label (``key=value``), e.g. a stack's ``com.docker.stack.namespace=NAME``."""
+    with engine_errors():
+        raw = client.api().services(filters={"label": label}, status=True)
+    return sorted((_summary(item) for item in raw), key=lambda s: s.name)
+
+
+def service_find(*, name: str) -> ServiceSummary | None:
+    with engine_errors():
+        raw = client.api().services(filters={"name": name}, status=True)
+    matches = [item for item in raw if item["Spec"]["Name"] == name]
+    return _summary(matches[0]) if matches else None
+
+
+def service_scale(*, service_id: str, replicas: int) -> ServiceSummary:
+    """Set a replicated service's replica count. Idempotent: no write when already there."""
+    with engine_errors():
+        raw = client.api().inspect_service(service_id)
+        spec = raw["Spec"]
+        if "Replicated" not in spec.get("Mode", {}):
+            raise NotScalable()
+        if spec["Mode"]["Replicated"].get("Replicas") != replicas:
+            spec["Mode"]["Replicated"]["Replicas"] = replicas
+            _spec_write(raw["ID"], raw["Version"]["Index"], spec)
+    return service_get(service_id=raw["ID"])
+
+
+def service_create(*, spec: dict) -> str:
+    """Create a service from a full ServiceSpec; return its id."""
+    with engine_errors():
+        return post_json("/services/create", body=spec)["ID"]
+
+
+def service_update(
+    *,
+    service_id: str,
+    change: Callable[[dict], dict],
+    retries: int = 3,
+    on_retry: Callable[[int], None] | None = None,
+) -> bool:
+    """Write change(current spec) with the version it was read at; False when nothing changed.
+
+    On "update out of sequence" (someone changed the service in between) the spec is read again
+    and the change applied to it again (``on_retry(attempt)`` is told), up to `retries` times;
+    then ServiceConflict.
+    """
+    attempt = 0
+    while True:
+        if attempt and on_retry:
+            on_retry(attempt + 1)
+        with engine_errors():
+            raw = client.api().inspect_service(service_id)
+        spec = change(copy.deepcopy(raw["Spec"]))  # a copy, so "unchanged" compares two specs
+        if spec == raw["Spec"]:
+            return False
+        try:
+            with engine_errors():
+                _spec_write(raw["ID"], raw["Version"]["Index"], spec)
+        except ServiceConflict:
+            attempt += 1
+            if attempt > retries:
+                raise
+            continue
+        return True
+
+
+def service_redeploy(
+    *, service_id: str, force_update: int, retries: int = 3, on_retry: Callable[[int], None] | None = None
+) -> bool:
+    """Replace every task by raising Swarm's ForceUpdate counter to ``force_update``. Idempotent:
+    a repeated call finds the counter already there and sends nothing (False)."""
+
+    def force(spec: dict) -> dict:
+        template = spec.setdefault("TaskTemplate", {})
+        template["ForceUpdate"] = max(template.get("ForceUpdate", 0), force_update)
+        return spec
+
+    return service_update(service_id=service_id, change=force, retries=retries, on_retry=on_retry)
+
+
+def service_rollback(*, service_id: str, from_version: int) -> bool:
+    """Roll back to the previous spec, once: False when the service moved past `from_version`."""
+    with engine_errors():
+        raw = client.api().inspect_service(service_id)
+        if raw["Version"]["Index"] != from_version:
+            return False
+        if not raw.get("PreviousSpec"):
+            raise NoPreviousSpec()
+        params = {"version": from_version, "rollback": "previous"}
+        post_json("/services/{0}/update", raw["ID"], body=raw["Spec"], params=params)
+    return True
+
+
+def service_remove(*, service_id: str) -> None:
+    with engine_errors():
+        client.api().remove_service(service_id)
+
+
+def service_image_set(*, service_id: str, image: str, monitor_seconds: int) -> bool:
+    """Move a service to an image with a rolling update Swarm rolls back by itself when a new task
+    does not stay healthy for ``monitor_seconds``. Idempotent: False when already on that image."""
+
+    def change(spec: dict) -> dict:
+        container = spec["TaskTemplate"]["ContainerSpec"]
+        if container.get("Image") == image:
+            return spec
+        container["Image"] = image
+        monitor = monitor_seconds * 1_000_000_000
+        # Two tasks cannot bind one host-mode port on a node: such a service goes stop-first.
+        ports = (spec.get("EndpointSpec") or {}).get("Ports") or []
+        order = "stop-first" if any(port.get("PublishMode") == "host" for port in ports) else "start-first"
+        spec["UpdateConfig"] = {
+            **(spec.get("UpdateConfig") or {}),
+            "FailureAction": "rollback",
+            "Monitor": monitor,
+            "Order": order,
+            "MaxFailureRatio": 0,
+        }
+        spec["RollbackConfig"] = {**(spec.get("RollbackConfig") or {}), "Monitor": monitor, "Order": order}
+        return spec
+
+    return service_update(service_id=service_id, change=change)
+
+
+def _spec_write(service_id: str, version: int, spec: dict) -> None:
+    # With its version index: a concurrent change is refused by the engine ("update out of sequence").
+    post_json("/services/{0}/update", service_id, body=spec, params={"version": version})

@@ -1,0 +1,69 @@
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class Job(models.Model):
+    """One change the panel makes to the swarm; the row is the truth about it (and the audit trail)."""
+
+    class Kind(models.TextChoices):
+        CREATE = "create", _("Create")
+        UPDATE = "update", _("Update")
+        SCALE = "scale", _("Scale")
+        REDEPLOY = "redeploy", _("Redeploy")
+        ROLLBACK = "rollback", _("Roll back")
+        REMOVE = "remove", _("Remove")
+        UPDATE_CHECK = "update_check", _("Check for updates")
+        IMAGE_UPDATE = "image_update", _("Update image")
+
+    class State(models.TextChoices):
+        QUEUED = "queued", _("Queued")
+        RUNNING = "running", _("Running")
+        SUCCEEDED = "succeeded", _("Succeeded")
+        FAILED = "failed", _("Failed")
+        ROLLED_BACK = "rolled_back", _("Rolled back")
+        PAUSED = "paused", _("Paused")
+
+    FINISHED_STATES = (State.SUCCEEDED, State.FAILED, State.ROLLED_BACK, State.PAUSED)
+
+    kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices)
+    service_id = models.CharField(_("service ID"), max_length=64, blank=True, db_index=True)
+    service_name = models.CharField(_("service"), max_length=64)
+    params = models.JSONField(_("requested change"), default=dict)
+    state = models.CharField(_("state"), max_length=20, choices=State.choices, default=State.QUEUED)
+    progress_done = models.PositiveIntegerField(_("tasks updated"), default=0)
+    progress_total = models.PositiveIntegerField(_("tasks in total"), default=0)
+    update_state = models.CharField(_("update status"), max_length=30, blank=True)
+    # Each step: {"at": ISO time, "code": a key of services.job_messages.STEPS, "params": {...}};
+    # stored as codes so every reader sees them in their own language.
+    steps = models.JSONField(_("steps"), default=list)
+    error_code = models.CharField(_("error"), max_length=40, blank=True)
+    error = models.TextField(_("error detail"), blank=True)  # the engine's own words
+    attempts = models.PositiveIntegerField(_("attempts"), default=0)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, verbose_name=_("requested by")
+    )
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    started_at = models.DateTimeField(_("started"), null=True, blank=True)
+    heartbeat_at = models.DateTimeField(_("heartbeat"), null=True, blank=True)
+    finished_at = models.DateTimeField(_("finished"), null=True, blank=True)
+
+    class Meta:
+        db_table = "services_job"  # created by the services app; moved here without a copy
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("job")
+        verbose_name_plural = _("jobs")
+        indexes = [models.Index(fields=["state", "heartbeat_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.service_name} ({self.state})"
+
+    @property
+    def finished(self) -> bool:
+        return self.state in self.FINISHED_STATES
+
+    @property
+    def percent(self) -> int:
+        if not self.progress_total:
+            return 100 if self.state == self.State.SUCCEEDED else 0
+        return min(100, round(100 * self.progress_done / self.progress_total))

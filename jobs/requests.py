@@ -1,0 +1,39 @@
+"""Asking for a job: the row is written first, the worker is told once it is committed."""
+
+from __future__ import annotations
+
+import logging
+
+from django.conf import settings
+from django.db import transaction
+
+from .models import Job
+from .states import job_finish, step_new
+
+logger = logging.getLogger(__name__)
+
+
+def job_request(*, kind: str, service_name: str, service_id: str = "", params: dict | None = None, user=None) -> Job:
+    """Persist a job and hand it to the worker once the row is committed."""
+    user = user if user is not None and user.is_authenticated else None
+    job = Job.objects.create(
+        kind=kind,
+        service_id=service_id,
+        service_name=service_name,
+        params=params or {},
+        requested_by=user,
+        steps=[step_new("queued", user=user.get_username() if user else "-")],
+    )
+    transaction.on_commit(lambda: job_enqueue(job.id))
+    return job
+
+
+def job_enqueue(job_id: int) -> None:
+    """Hand a job to the worker; a queue that cannot be reached fails the job, saying so."""
+    from .tasks import run_job_task
+
+    try:
+        run_job_task.apply_async((job_id,), retry=True, retry_policy=settings.CELERY_TASK_PUBLISH_RETRY_POLICY)
+    except Exception as exc:  # kombu/redis raise several types; all mean "not queued"
+        logger.warning("could not enqueue job %s: %s", job_id, exc)
+        job_finish(job_id, Job.State.FAILED, code="queue_down", detail=str(exc))

@@ -1,0 +1,44 @@
+"""The job pages: one job's steps, and the list of all jobs; both refresh live."""
+
+from django.shortcuts import get_object_or_404, render
+from django.views.decorators.http import require_GET
+
+from .messages import ERRORS, STEPS
+from .messages import render as render_message
+from .models import Job
+
+
+def _job_context(job: Job) -> dict:
+    steps = [(step["at"], render_message(STEPS, step["code"], step.get("params"))) for step in job.steps]
+    for index, step in enumerate(job.steps):
+        if step["code"].startswith("error:"):
+            steps[index] = (step["at"], render_message(ERRORS, step["code"][6:], step.get("params")))
+    error = render_message(ERRORS, job.error_code, _error_params(job)) if job.error_code else ""
+    return {"job": job, "steps": steps, "error_message": error}
+
+
+def _error_params(job: Job) -> dict:
+    for step in reversed(job.steps):
+        if step["code"] == f"error:{job.error_code}":
+            return step.get("params", {})
+    return {}
+
+
+@require_GET
+def job_detail(request, job_id: int):
+    job = get_object_or_404(Job, id=job_id)
+    return render(request, "jobs/_job.html" if request.htmx else "jobs/detail.html", _job_context(job))
+
+
+@require_GET
+def job_list(request):
+    filters = {key: request.GET.get(key, "") for key in ("state", "kind", "service")}
+    queryset = Job.objects.select_related("requested_by")
+    if filters["state"] in Job.State.values:
+        queryset = queryset.filter(state=filters["state"])
+    if filters["kind"] in Job.Kind.values:
+        queryset = queryset.filter(kind=filters["kind"])
+    if filters["service"]:
+        queryset = queryset.filter(service_name__icontains=filters["service"][:64])
+    context = {"jobs": queryset[:200], "filters": filters, "states": Job.State.choices, "kinds": Job.Kind.choices}
+    return render(request, "jobs/_list.html" if request.htmx else "jobs/list.html", context)
