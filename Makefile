@@ -1,5 +1,5 @@
 # Swarmdeck: `make run` runs the panel, `make test` runs every test. Both install what they need.
-.PHONY: run test lint image sandbox-down clean
+.PHONY: run test lint image requirements sandbox-down clean
 
 run:
 	bin/bootstrap run
@@ -17,6 +17,19 @@ lint:
 image:
 	bin/bootstrap run
 	bin/image
+
+# requirements.txt and requirements-dev.txt, pinned with hashes, from the direct dependencies in
+# requirements.in and requirements-dev.in. Keeps every pin it can: `make requirements UPGRADE=name`
+# moves one package (UPGRADE=--all: all). uv resolves for every Python >= 3.11 and platform at once.
+UV_VERSION = 0.13.8
+UV = var/tools/bin/uv
+COMPILE = $(UV) pip compile -q --universal --python-version 3.11 --generate-hashes \
+	--custom-compile-command "make requirements" \
+	$(if $(filter --all,$(UPGRADE)),--upgrade,$(if $(UPGRADE),--upgrade-package $(UPGRADE)))
+requirements:
+	[ -x $(UV) ] || { python3 -m venv var/tools && var/tools/bin/pip install -q uv==$(UV_VERSION); }
+	$(COMPILE) -o requirements.txt requirements.in
+	$(COMPILE) -o requirements-dev.txt requirements-dev.in
 
 # Stop and remove the sandbox swarm that `make run` starts when no engine answers.
 sandbox-down:

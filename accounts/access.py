@@ -1,34 +1,48 @@
 """Who may see what: the panel's access rule, in one place.
 
-Before activation every URL leads to the activation page, except views marked
-``@public(before_activation=True)``; after it every view needs a logged-in user unless marked
-``@public``. Websockets follow the same rule in ``services.consumers``.
+After activation Django's ``LoginRequiredMiddleware`` asks for a logged-in user on every view not
+marked ``@login_not_required`` (the login page). Before it, ``ActivationGateMiddleware`` (placed
+before Django's) sends every URL to the activation page, except views marked
+``@activation_not_required`` (activation, language choice, the JavaScript catalog, /healthz), which
+need no login either. Websockets follow the same rule in ``live.consumers``: they need a logged-in
+user, and before activation there is none.
 """
 
-from functools import wraps
+from __future__ import annotations
 
-from django.conf import settings
-from django.contrib.auth.views import redirect_to_login
+from collections.abc import Callable
+
+from django.contrib.auth.decorators import login_not_required
 from django.shortcuts import redirect
 
-from .activation import is_activated
+from . import activation
+
+# A panel never goes back to "not activated": once the database says so, this process stops asking.
+_activated = False
 
 
-def public(view=None, *, before_activation: bool = False):
-    """Mark a view as reachable without logging in (login, activation, language choice)."""
-
-    def mark(view):
-        @wraps(view)
-        def wrapped(*args, **kwargs):
-            return view(*args, **kwargs)
-
-        wrapped.swarmdeck_public = "always" if before_activation else "activated"
-        return wrapped
-
-    return mark(view) if view is not None else mark
+def panel_activated() -> bool:
+    """``activation.is_activated()``, asked only until it is true."""
+    global _activated
+    if not _activated:
+        _activated = activation.is_activated()
+    return _activated
 
 
-class AccessMiddleware:
+def activation_forget() -> None:
+    """For the tests, which empty the database between themselves: ask the database again."""
+    global _activated
+    _activated = False
+
+
+def activation_not_required(view: Callable) -> Callable:
+    """Reachable before activation too, and therefore without logging in."""
+    view = login_not_required(view)
+    view.activation_required = False
+    return view
+
+
+class ActivationGateMiddleware:
     def __init__(self, get_response):
         self.get_response = get_response
 
@@ -36,11 +50,6 @@ class AccessMiddleware:
         return self.get_response(request)
 
     def process_view(self, request, view_func, view_args, view_kwargs):
-        marker = getattr(view_func, "swarmdeck_public", None)
-        if marker == "always":
-            return None
-        if not is_activated():
+        if getattr(view_func, "activation_required", True) and not panel_activated():
             return redirect("accounts:activate")
-        if marker or request.user.is_authenticated:
-            return None
-        return redirect_to_login(request.get_full_path(), settings.LOGIN_URL)
+        return None

@@ -1,4 +1,8 @@
-"""Print the activation link to the server's log until the panel is activated."""
+"""Print the activation link to the server's log until the panel is activated.
+
+Under ``make run`` and in the all-in-one container the supervisor (dashboard/supervisor.py,
+``ANNOUNCEMENT``) holds these lines back and shows them last, framed, once everything is up: keep
+their wording in step (tests/test_supervisor.py checks it)."""
 
 from __future__ import annotations
 

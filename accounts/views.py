@@ -2,6 +2,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth import views as auth_views
+from django.contrib.auth.decorators import login_not_required
 from django.shortcuts import redirect, render
 from django.urls import reverse_lazy
 from django.utils import translation
@@ -14,12 +15,12 @@ from django.views.i18n import set_language as django_set_language
 from updates import policy
 
 from . import activation, wizard
-from .access import public
+from .access import activation_not_required
 from .forms import LanguageForm, UpdatesForm
 from .models import Installation
 
 
-@public(before_activation=True)
+@activation_not_required
 def set_language(request):
     """Django's language switch (cookie), plus the logged-in user's stored preference."""
     response = django_set_language(request)
@@ -29,10 +30,10 @@ def set_language(request):
     return response
 
 
-javascript_catalog = public(JavaScriptCatalog.as_view(), before_activation=True)
+javascript_catalog = activation_not_required(JavaScriptCatalog.as_view())
 
 
-@public(before_activation=True)
+@activation_not_required
 @never_cache
 @require_http_methods(["GET", "POST"])
 def activate(request):
@@ -75,7 +76,7 @@ class LoginView(auth_views.LoginView):
         return response
 
 
-login_view = public(LoginView.as_view())
+login_view = login_not_required(LoginView.as_view())
 
 
 def locked_out(request, original_response=None, credentials=None):

@@ -19,7 +19,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
 import engine
-from accounts.access import public
+from accounts.access import activation_not_required
 from watcher.models import Watcher
 
 DECISIVE = ("database", "redis", "watcher")
@@ -68,7 +68,7 @@ def _watcher() -> str:
     return "ok"
 
 
-@public(before_activation=True)
+@activation_not_required
 @require_GET
 @never_cache
 def healthz(request):

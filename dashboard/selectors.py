@@ -33,7 +33,7 @@ class Overview:
 
     @property
     def advice(self) -> list[tuple[engine.ServiceSummary, list[str]]]:
-        pairs = [(row.service, explain.config_advice(row.service.spec)) for row in self.rows]
+        pairs = [(row.service, explain.config_advice(row.service.config)) for row in self.rows]
         return [(service, items) for service, items in pairs if items]
 
 

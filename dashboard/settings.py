@@ -79,7 +79,10 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
-    "accounts.access.AccessMiddleware",
+    # Before activation every URL leads to the activation page; after it, every view needs a login
+    # unless marked @login_not_required (accounts/access.py).
+    "accounts.access.ActivationGateMiddleware",
+    "django.contrib.auth.middleware.LoginRequiredMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
@@ -164,8 +167,14 @@ STATICFILES_DIRS = [BASE_DIR / "static"]
 # The image collects its static files at build time, outside the data volume.
 STATIC_ROOT = Path(env_str("SWARMDECK_STATIC_ROOT", str(DATA_DIR / "static")))
 STATIC_ROOT.mkdir(parents=True, exist_ok=True)
-# Served by WhiteNoise from the ASGI server itself; no separate web server needed.
-WHITENOISE_USE_FINDERS = True
+# Served by WhiteNoise from the ASGI server itself; no separate web server needed. `collectstatic`
+# (bin/run, bin/test, the image build) names each file by its content's hash and adds a gzip copy;
+# WhiteNoise serves those names with a cache of ten years, as they change when the content does.
+# A static file edited while the panel runs shows after the next `make run`.
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
+}
 
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
@@ -261,11 +270,21 @@ SWARMDECK_UPDATE_COOLDOWN_SECONDS = env_int("SWARMDECK_UPDATE_COOLDOWN_SECONDS",
 # Task and restart history is kept this long (Swarm itself keeps only 5 tasks per slot).
 SWARMDECK_HISTORY_DAYS = env_int("SWARMDECK_HISTORY_DAYS", 30)
 
+# The console a person reads: daphne's access lines stay out, and so do Celery's lines about each
+# run of a periodic task (LOG_LEVEL=DEBUG shows them).
+_PERIODIC = {"filters": ["periodic_task_chatter"]}
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
+    "filters": {"periodic_task_chatter": {"()": "dashboard.logfilters.PeriodicTaskChatter"}},
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
-    "loggers": {"django.channels.server": {"level": "WARNING"}, "daphne": {"level": "WARNING"}},
+    "loggers": {
+        "django.channels.server": {"level": "WARNING"},
+        "daphne": {"level": "WARNING"},
+        "celery.beat": _PERIODIC,
+        "celery.app.trace": _PERIODIC,
+        "celery.worker.strategy": _PERIODIC,
+    },
 }

@@ -1,6 +1,10 @@
+from django.templatetags.static import static
 from django.urls import include, path
+from django.utils.functional import lazy
+from django.views.generic import RedirectView
 
 from accounts import views as accounts_views
+from accounts.access import activation_not_required
 
 from . import health, views
 
@@ -8,6 +12,12 @@ from . import health, views
 urlpatterns = [
     path("", views.overview, name="overview"),
     path("healthz", health.healthz, name="healthz"),
+    # Browsers ask for /favicon.ico whatever the page links: send them to the SVG (lazy: static files resolve late).
+    path(
+        "favicon.ico",
+        activation_not_required(RedirectView.as_view(url=lazy(static, str)("img/favicon.svg"))),
+        name="favicon",
+    ),
     path("i18n/setlang/", accounts_views.set_language, name="set_language"),
     path("i18n/js/", accounts_views.javascript_catalog, name="javascript-catalog"),
     path("login/", accounts_views.login_view, name="login"),

@@ -118,12 +118,30 @@ def run_all() -> int:
         programs.append(Program("redis", [*redis, "--save", "60 1"], ready=lambda: wait_for_redis(int(REDIS_PORT))))
     os.environ.update(env)
     migrate()
+    # Ready criteria: the activation link is printed last, once all three are up (dashboard/supervisor.py).
+    worker = celery("--quiet", "worker", "-l", "INFO", "-c", "2", "-B", "-s", str(DATA / "celerybeat-schedule"))
     programs += [
-        Program("worker", celery("worker", "-l", "INFO", "-c", "2", "-B", "-s", str(DATA / "celerybeat-schedule"))),
-        Program("watcher", manage("watch_swarm")),
-        Program("web", serve()),
+        Program("worker", worker, ready_line=r"celery@\S+ ready\."),
+        Program("watcher", manage("watch_swarm"), ready_line="following Swarm events"),
+        Program("web", serve(), ready_check=web_answers),
     ]
-    return Supervisor(programs, env=env, say=say, cwd=str(APP)).run()
+    return Supervisor(programs, env=env, cwd=str(APP)).run()
+
+
+class _NoRedirect(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args, **kwargs):
+        return None  # the redirect itself is the answer
+
+
+def web_answers() -> bool:
+    """Any HTTP answer from our own server: / redirects to the activation or login page, logging nothing."""
+    try:
+        with urllib.request.build_opener(_NoRedirect).open(f"http://127.0.0.1:{PORT}/", timeout=1):
+            return True
+    except urllib.error.HTTPError:
+        return True
+    except OSError:
+        return False
 
 
 def embedded_redis(env: dict[str, str]) -> bool:

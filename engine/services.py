@@ -13,6 +13,207 @@ from . import client
 from .client import engine_errors, image_parts, post_json, when
 from .errors import NoPreviousSpec, NotScalable, ServiceConflict, ServiceNotFound
 
+# --- typed read models of a service's spec ------------------------------------------------------
+# The pages, forms and explanations read these, never the engine's JSON. A value is None where the
+# spec leaves it out, so a reader can tell "Docker's default" from an explicit value.
+
+
+def _pairs(raw: dict | None) -> tuple[tuple[str, str], ...]:
+    return tuple(sorted((raw or {}).items()))
+
+
+@dataclass(frozen=True)
+class Mount:
+    type: str  # bind, volume, tmpfs (npipe and cluster exist too)
+    target: str
+    source: str = ""
+    read_only: bool = False
+    bind_propagation: str = ""
+    volume_nocopy: bool = False
+    volume_driver: str = ""
+    volume_options: tuple[tuple[str, str], ...] = ()  # the volume driver's options
+    volume_labels: tuple[tuple[str, str], ...] = ()
+    tmpfs_size: int | None = None  # bytes
+    tmpfs_mode: int | None = None  # permission bits, e.g. 0o1777
+
+    @classmethod
+    def from_json(cls, raw: dict) -> Mount:
+        bind = raw.get("BindOptions") or {}
+        volume = raw.get("VolumeOptions") or {}
+        driver = volume.get("DriverConfig") or {}
+        tmpfs = raw.get("TmpfsOptions") or {}
+        return cls(
+            type=raw.get("Type") or "volume",
+            target=raw.get("Target", ""),
+            source=raw.get("Source") or "",
+            read_only=bool(raw.get("ReadOnly")),
+            bind_propagation=bind.get("Propagation") or "",
+            volume_nocopy=bool(volume.get("NoCopy")),
+            volume_driver=driver.get("Name") or "",
+            volume_options=_pairs(driver.get("Options")),
+            volume_labels=_pairs(volume.get("Labels")),
+            tmpfs_size=tmpfs.get("SizeBytes") or None,
+            tmpfs_mode=tmpfs.get("Mode") or None,
+        )
+
+
+@dataclass(frozen=True)
+class PortConfig:
+    target: int
+    published: int | None = None  # None: Swarm picks one (ingress) or the engine does (host)
+    protocol: str = "tcp"
+    mode: str = "ingress"  # or host
+
+    @classmethod
+    def from_json(cls, raw: dict) -> PortConfig:
+        return cls(
+            target=raw.get("TargetPort", 0),
+            published=raw.get("PublishedPort") or None,
+            protocol=raw.get("Protocol") or "tcp",
+            mode=raw.get("PublishMode") or "ingress",
+        )
+
+
+@dataclass(frozen=True)
+class HealthCheck:
+    test: tuple[str, ...]  # ("CMD-SHELL", "cmd"), ("CMD", "arg", ...), ("NONE",) or () for the image's own
+    interval: int | None = None  # durations in nanoseconds
+    timeout: int | None = None
+    retries: int | None = None
+    start_period: int | None = None
+
+    @classmethod
+    def from_json(cls, raw: dict | None) -> HealthCheck | None:
+        if not raw:
+            return None
+        return cls(
+            test=tuple(raw.get("Test") or ()),
+            interval=raw.get("Interval") or None,
+            timeout=raw.get("Timeout") or None,
+            retries=raw.get("Retries") or None,
+            start_period=raw.get("StartPeriod") or None,
+        )
+
+    @property
+    def disabled(self) -> bool:
+        return self.test[:1] == ("NONE",)
+
+
+@dataclass(frozen=True)
+class RestartPolicy:
+    condition: str | None = None  # any, on-failure, none
+    delay: int | None = None
+    max_attempts: int | None = None  # 0: no limit
+    window: int | None = None
+
+    @classmethod
+    def from_json(cls, raw: dict | None) -> RestartPolicy:
+        raw = raw or {}
+        return cls(
+            condition=raw.get("Condition") or None,
+            delay=raw.get("Delay"),
+            max_attempts=raw.get("MaxAttempts"),
+            window=raw.get("Window"),
+        )
+
+
+@dataclass(frozen=True)
+class RolloutConfig:
+    """An UpdateConfig or a RollbackConfig."""
+
+    parallelism: int | None = None  # 0: all tasks at once
+    delay: int | None = None
+    failure_action: str | None = None  # pause, continue, rollback (updates only)
+    monitor: int | None = None
+    max_failure_ratio: float | None = None
+    order: str | None = None  # stop-first, start-first
+
+    @classmethod
+    def from_json(cls, raw: dict | None) -> RolloutConfig:
+        raw = raw or {}
+        return cls(
+            parallelism=raw.get("Parallelism"),
+            delay=raw.get("Delay") or None,
+            failure_action=raw.get("FailureAction") or None,
+            monitor=raw.get("Monitor") or None,
+            max_failure_ratio=raw.get("MaxFailureRatio"),
+            order=raw.get("Order") or None,
+        )
+
+
+@dataclass(frozen=True)
+class Resources:
+    limit_nano_cpus: int | None = None
+    limit_memory: int | None = None  # bytes
+    reserve_nano_cpus: int | None = None
+    reserve_memory: int | None = None
+
+    @classmethod
+    def from_json(cls, raw: dict | None) -> Resources:
+        limits, reservations = (raw or {}).get("Limits") or {}, (raw or {}).get("Reservations") or {}
+        return cls(
+            limit_nano_cpus=limits.get("NanoCPUs") or None,
+            limit_memory=limits.get("MemoryBytes") or None,
+            reserve_nano_cpus=reservations.get("NanoCPUs") or None,
+            reserve_memory=reservations.get("MemoryBytes") or None,
+        )
+
+
+@dataclass(frozen=True)
+class ServiceConfig:
+    """What a service is told to run: its spec, typed."""
+
+    name: str = ""
+    image: str = ""  # the full reference, digest included
+    mode: str = "replicated"  # replicated, global, replicated-job, global-job
+    replicas: int | None = None  # None unless replicated
+    command: tuple[str, ...] = ()  # replaces the image's entrypoint
+    args: tuple[str, ...] = ()
+    env: tuple[str, ...] = ()  # KEY=VALUE, as given
+    labels: dict[str, str] = field(default_factory=dict)
+    constraints: tuple[str, ...] = ()
+    ports: tuple[PortConfig, ...] = ()
+    mounts: tuple[Mount, ...] = ()
+    healthcheck: HealthCheck | None = None
+    restart: RestartPolicy = field(default_factory=RestartPolicy)
+    update: RolloutConfig = field(default_factory=RolloutConfig)
+    rollback: RolloutConfig = field(default_factory=RolloutConfig)
+    resources: Resources = field(default_factory=Resources)
+    force_update: int = 0
+
+    @classmethod
+    def from_json(cls, spec: dict | None) -> ServiceConfig:
+        spec = spec or {}
+        template = spec.get("TaskTemplate") or {}
+        container = template.get("ContainerSpec") or {}
+        modes = spec.get("Mode") or {}
+        mode = next(
+            (name for key, name in _MODES.items() if key in modes),
+            "replicated",
+        )
+        return cls(
+            name=spec.get("Name", ""),
+            image=container.get("Image", ""),
+            mode=mode,
+            replicas=(modes.get("Replicated") or {}).get("Replicas", 1) if mode == "replicated" else None,
+            command=tuple(container.get("Command") or ()),
+            args=tuple(container.get("Args") or ()),
+            env=tuple(container.get("Env") or ()),
+            labels=dict(spec.get("Labels") or {}),
+            constraints=tuple((template.get("Placement") or {}).get("Constraints") or ()),
+            ports=tuple(PortConfig.from_json(p) for p in (spec.get("EndpointSpec") or {}).get("Ports") or ()),
+            mounts=tuple(Mount.from_json(m) for m in container.get("Mounts") or ()),
+            healthcheck=HealthCheck.from_json(container.get("Healthcheck")),
+            restart=RestartPolicy.from_json(template.get("RestartPolicy")),
+            update=RolloutConfig.from_json(spec.get("UpdateConfig")),
+            rollback=RolloutConfig.from_json(spec.get("RollbackConfig")),
+            resources=Resources.from_json(template.get("Resources")),
+            force_update=template.get("ForceUpdate") or 0,
+        )
+
+
+_MODES = {"Replicated": "replicated", "Global": "global", "ReplicatedJob": "replicated-job", "GlobalJob": "global-job"}
+
 
 @dataclass(frozen=True)
 class ServiceSummary:
@@ -20,8 +221,8 @@ class ServiceSummary:
     name: str
     image: str
     image_digest: str
-    mode: str
-    replicas: int | None  # None for global services
+    mode: str  # replicated, global, replicated-job or global-job
+    replicas: int | None  # None unless replicated
     tasks_running: int
     tasks_desired: int
     version: int
@@ -29,8 +230,13 @@ class ServiceSummary:
     update_state: str = ""
     labels: dict[str, str] = field(default_factory=dict)
     created_at: datetime | None = None
-    # The engine's spec, for advice and forms; not part of equality.
+    # The engine's spec, for the writers only (pages read `config`); not part of equality.
     spec: dict = field(default_factory=dict, compare=False, repr=False)
+    config: ServiceConfig = field(default=None, compare=False, repr=False)  # type: ignore[assignment]
+
+    def __post_init__(self) -> None:
+        if self.config is None:  # built from `spec` when a caller (or a test factory) gives only that
+            object.__setattr__(self, "config", ServiceConfig.from_json(self.spec))
 
     @property
     def short_digest(self) -> str:
@@ -52,10 +258,18 @@ class UpdateStatus:
 @dataclass(frozen=True)
 class ServiceDetail:
     summary: ServiceSummary
-    spec: dict  # the engine's spec, for the detail page and the edit forms
+    spec: dict  # the engine's spec, for the writers only: pages read `config`
     previous_spec: dict | None
     update_status: UpdateStatus | None
     force_update: int = 0  # Swarm's counter: raising it replaces every task (a redeploy)
+    config: ServiceConfig = field(default=None, compare=False, repr=False)  # type: ignore[assignment]
+    previous_config: ServiceConfig | None = field(default=None, compare=False, repr=False)
+
+    def __post_init__(self) -> None:
+        if self.config is None:
+            object.__setattr__(self, "config", ServiceConfig.from_json(self.spec))
+        if self.previous_config is None and self.previous_spec:
+            object.__setattr__(self, "previous_config", ServiceConfig.from_json(self.previous_spec))
 
     @property
     def can_roll_back(self) -> bool:
@@ -64,10 +278,10 @@ class ServiceDetail:
 
 def _summary(raw: dict) -> ServiceSummary:
     spec = raw["Spec"]
-    mode = "global" if "Global" in spec.get("Mode", {}) else "replicated"
-    replicas = spec["Mode"]["Replicated"].get("Replicas", 1) if mode == "replicated" else None
+    config = ServiceConfig.from_json(spec)
+    mode, replicas = config.mode, config.replicas  # jobs (replicated-job, global-job) have no replica count
     status = raw.get("ServiceStatus", {})
-    image, digest = image_parts(spec["TaskTemplate"]["ContainerSpec"]["Image"])
+    image, digest = image_parts(config.image)
     return ServiceSummary(
         id=raw["ID"],
         name=spec["Name"],
@@ -83,6 +297,7 @@ def _summary(raw: dict) -> ServiceSummary:
         labels=spec.get("Labels") or {},
         created_at=when(raw.get("CreatedAt")),
         spec=spec,
+        config=config,
     )
 
 

@@ -1,6 +1,8 @@
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from .labels import EventKind, event_detail
+
 
 class Task(models.Model):
     """Every Swarm task the panel has seen, kept long after Swarm forgets it (5 per slot)."""
@@ -67,14 +69,19 @@ class TaskTransition(models.Model):
 
 
 class ServiceEvent(models.Model):
-    """What happened to a service: Docker events and update status changes, stored once each."""
+    """What happened to a service: Docker events and update status changes, stored once each.
+
+    Stored as a code (``kind``) and data (``params``, see history.labels), worded when shown.
+    """
+
+    Kind = EventKind
 
     key = models.CharField(max_length=200, unique=True)
     service_id = models.CharField(_("service ID"), max_length=64, db_index=True)
     service_name = models.CharField(_("service"), max_length=255, blank=True)
     at = models.DateTimeField(_("time"), db_index=True)
-    kind = models.CharField(_("event"), max_length=40)
-    detail = models.TextField(_("detail"), blank=True)
+    kind = models.CharField(_("event"), max_length=40, choices=EventKind.choices)
+    params = models.JSONField(_("details"), default=dict, blank=True)
 
     class Meta:
         db_table = "services_serviceevent"
@@ -82,3 +89,13 @@ class ServiceEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.service_name} {self.kind}"
+
+    @property
+    def detail(self) -> str:
+        """The variable part in the reader's language ("web.2: exit code 15")."""
+        return event_detail(self.kind, self.params)
+
+    @property
+    def note(self) -> str:
+        """The engine's own words that came with the event (an update's message), shown as they are."""
+        return self.params.get("message", "") if self.kind == EventKind.UPDATE_STATUS else ""

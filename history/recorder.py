@@ -14,11 +14,17 @@ from django.utils import timezone
 
 import engine
 
+from .labels import SERVICE_ACTIONS, UPDATE_STATES_RUNNING, EventKind
 from .models import ServiceEvent, Task, TaskTransition
 
 logger = logging.getLogger(__name__)
 
 UNHEALTHY_KILL = "unhealthy container"  # as in "dockerexec: unhealthy container"
+_CONTAINER_ACTIONS = {
+    "start": EventKind.CONTAINER_START,
+    "oom": EventKind.CONTAINER_OOM,
+    "kill": EventKind.CONTAINER_KILL,
+}
 _TASK_FIELDS = ("slot", "node_id", "container_id", "image", "state", "desired_state", "message", "error", "exit_code")
 
 
@@ -102,7 +108,7 @@ def _update_record(service: engine.ServiceSummary, update: engine.UpdateStatus |
     if update is None or update.started_at is None:
         return False
     at = update.completed_at or update.started_at
-    if update.state in ("updating", "rollback_started"):
+    if update.state in UPDATE_STATES_RUNNING:
         at = update.started_at
     _, created = ServiceEvent.objects.get_or_create(
         key=f"update:{service.id}:{update.started_at.isoformat()}:{update.state}",
@@ -110,8 +116,8 @@ def _update_record(service: engine.ServiceSummary, update: engine.UpdateStatus |
             "service_id": service.id,
             "service_name": service.name,
             "at": at,
-            "kind": "update_status",
-            "detail": f"{update.state}: {update.message}".strip(": "),
+            "kind": EventKind.UPDATE_STATUS,
+            "params": {"state": update.state, "message": update.message},
         },
     )
     return created
@@ -182,8 +188,11 @@ def event_record(event: engine.EngineEvent, *, node_id: str = "") -> str | None:
     kind, action, attributes, at, key = event.type, event.action, event.attributes, event.at, event.key
     if kind == "service":
         service_id = event.actor_id
-        detail = " ".join(f"{name}={value}" for name, value in sorted(attributes.items()) if name != "name")
-        _event(key, service_id, attributes.get("name", ""), at, f"service {action}", detail)
+        params = {"attributes": {name: value for name, value in attributes.items() if name != "name"}}
+        kind = SERVICE_ACTIONS.get(action)
+        if kind is None:
+            kind, params["action"] = EventKind.SERVICE_OTHER, action
+        _event(key, service_id, attributes.get("name", ""), at, kind, params)
         return service_id
     if kind == "node":
         return ""
@@ -196,16 +205,20 @@ def event_record(event: engine.EngineEvent, *, node_id: str = "") -> str | None:
         health = action.partition(": ")[2].strip()
         task = _task_stub(task_id, service_id, service_name, attributes, at)
         Task.objects.filter(pk=task.pk).update(health=health, health_node=node_id)
-        _event(key, service_id, service_name, at, "health_status", f"{task_name(attributes)}: {health}")
+        _event(key, service_id, service_name, at, EventKind.HEALTH, {"task": task_name(attributes), "health": health})
         return service_id
     if action == "die":
         exit_code = int(attributes.get("exitCode", 0))
         task = _task_stub(task_id, service_id, service_name, attributes, at)
         _task_died(task, exit_code, at)
-        _event(key, service_id, service_name, at, "container die", f"{task_name(attributes)}: exit {exit_code}")
+        params = {"task": task_name(attributes), "exit_code": exit_code}
+        _event(key, service_id, service_name, at, EventKind.CONTAINER_DIE, params)
         return service_id
-    if action in ("start", "oom", "kill"):
-        _event(key, service_id, service_name, at, f"container {action}", task_name(attributes))
+    if action in _CONTAINER_ACTIONS:
+        params = {"task": task_name(attributes)}
+        if action == "kill" and attributes.get("signal"):
+            params["signal"] = attributes["signal"]
+        _event(key, service_id, service_name, at, _CONTAINER_ACTIONS[action], params)
         return service_id
     return service_id if action in ("create", "stop", "destroy") else None
 
@@ -215,10 +228,11 @@ def task_name(attributes: dict) -> str:
     return attributes.get("com.docker.swarm.task.name", "").rsplit(".", 1)[0]
 
 
-def _event(key: str, service_id: str, service_name: str, at: datetime, kind: str, detail: str) -> None:
+def _event(key: str, service_id: str, service_name: str, at: datetime, kind: EventKind, params: dict) -> None:
+    """Store an event as a code and its data (history.labels words them when shown)."""
     ServiceEvent.objects.get_or_create(
         key=key,
-        defaults={"service_id": service_id, "service_name": service_name, "at": at, "kind": kind, "detail": detail},
+        defaults={"service_id": service_id, "service_name": service_name, "at": at, "kind": kind, "params": params},
     )
 
 

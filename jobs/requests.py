@@ -7,6 +7,8 @@ import logging
 from django.conf import settings
 from django.db import transaction
 
+from live import push
+
 from .models import Job
 from .states import job_finish, step_new
 
@@ -24,7 +26,13 @@ def job_request(*, kind: str, service_name: str, service_id: str = "", params: d
         requested_by=user,
         steps=[step_new("queued", user=user.get_username() if user else "-")],
     )
-    transaction.on_commit(lambda: job_enqueue(job.id))
+
+    def committed() -> None:
+        # The lists of jobs (and the service's page) show it queued, before a worker takes it.
+        push.publish_job_changed(job_id=job.id, state=Job.State.QUEUED, service_id=job.service_id)
+        job_enqueue(job.id)
+
+    transaction.on_commit(committed)
     return job
 
 

@@ -146,7 +146,7 @@ def rollout_follow(job: Job, *, expect_update: bool, service_id: str = "") -> No
                 job_step(job, "converged", running=summary.tasks_running, desired=summary.tasks_desired)
         elif not job_heartbeat(job):
             raise JobStopped(job.id)
-        if _ended(job, fresh, summary, expect_update, time.monotonic() - begun):
+        if _rollout_done(job, fresh, summary, expect_update, time.monotonic() - begun):
             return
         if (fresh is None or fresh.state == "completed") and summary.tasks_running < summary.tasks_desired:
             short_since = short_since or time.monotonic()
@@ -172,7 +172,9 @@ def _task_trouble(service_id: str) -> str:
     return next((t.error or t.message for t in tasks if t.error), tasks[0].message if tasks else "")
 
 
-def _ended(job: Job, update: engine.UpdateStatus | None, summary: engine.ServiceSummary, expect_update, waited) -> bool:
+def _rollout_done(
+    job: Job, update: engine.UpdateStatus | None, summary: engine.ServiceSummary, expect_update: bool, waited: float
+) -> bool:
     """True when the rollout succeeded; raises JobOutcome when it ended otherwise."""
     converged = summary.tasks_running == summary.tasks_desired
     if update is not None:

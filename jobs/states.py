@@ -92,7 +92,7 @@ def job_finish(job_id: int, state: str, *, code: str = "", detail: str = "", **p
     else:
         ended = unfinished.update(state=state, finished_at=timezone.now())
     if ended:
-        push.publish_job_changed(job_id=job_id, state=state)
+        _publish_state(job_id, state)
     return bool(ended)
 
 
@@ -109,11 +109,15 @@ def job_reap(*, job_id: int, cutoff, seconds: int) -> bool:
         finished_at=timezone.now(),
     )
     if stopped:
-        push.publish_job_changed(job_id=job_id, state=Job.State.FAILED)
+        _publish_state(job_id, Job.State.FAILED)
     return stopped is not None
 
 
 def _publish(job: Job) -> None:
-    push.publish_job_changed(job_id=job.id, state=job.state)
-    if job.service_id:
-        push.publish_service_changed(service_id=job.service_id, action="job")
+    # The service's page lists its jobs, so it hears of them too.
+    push.publish_job_changed(job_id=job.id, state=job.state, service_id=job.service_id)
+
+
+def _publish_state(job_id: int, state: str) -> None:
+    service_id = Job.objects.filter(id=job_id).values_list("service_id", flat=True).first() or ""
+    push.publish_job_changed(job_id=job_id, state=state, service_id=service_id)

@@ -4,7 +4,7 @@ from channels.generic.websocket import AsyncJsonWebsocketConsumer
 
 from . import push
 
-# An application close code (4000-4999): static/js/live.js re-reads the page instead of
+# An application close code (4000-4999): static/js/live.js reloads the page instead of
 # reconnecting, which takes a logged-out browser to the login page.
 CLOSE_UNAUTHENTICATED = 4401
 

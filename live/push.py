@@ -65,10 +65,15 @@ def publish_service_changed(*, service_id: str, action: str) -> bool:
     return delivered
 
 
-def publish_job_changed(*, job_id: int, state: str) -> bool:
+def publish_job_changed(*, job_id: int, state: str, service_id: str = "") -> bool:
+    """The job's page and the lists of jobs; with ``service_id``, also that service's page (its jobs)."""
     message = JobChanged(type="job.changed", job_id=job_id, state=state)
     delivered = publish(job_group(job_id), message)
-    return publish(JOBS_GROUP, message) and delivered
+    delivered = publish(JOBS_GROUP, message) and delivered
+    if service_id:
+        changed = ServiceChanged(type="service.changed", service_id=service_id, action="job")
+        delivered = publish(service_group(service_id), changed) and delivered
+    return delivered
 
 
 def publish_user_logged_out(*, user_id: int) -> bool:

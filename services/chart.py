@@ -8,18 +8,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from django.utils.translation import gettext_lazy as _
-
 from history.models import Task
 
 WIDTH, HEIGHT, BOTTOM = 600, 160, 20  # SVG units; BOTTOM is room for the time labels
 
-CAUSES = [
-    (Task.EndCause.EXIT, _("non-zero exit")),
-    (Task.EndCause.UNHEALTHY, _("unhealthy")),
-    (Task.EndCause.NODE, _("node down")),
-    (Task.EndCause.UPDATE, _("update")),
-]
+# The causes that count as restarts, stacked in this order; labels from Task.EndCause (lazy).
+CAUSES = [(cause, cause.label) for cause in Task.RESTART_CAUSES]
 
 RANGES = {"1h": (timedelta(hours=1), 12), "24h": (timedelta(hours=24), 24), "7d": (timedelta(days=7), 28)}
 

@@ -1,16 +1,19 @@
 """Plain-language explanations of Docker Swarm specs and task results, for the service pages.
 
-Pure functions: they read the dicts Docker returns (durations in integer nanoseconds) and return
-translated text. Strings are translated at call time, so each request gets its own language.
+Pure functions: they read the engine adapter's typed read models (durations in integer nanoseconds,
+None where the spec leaves Docker's default) and return translated text. Strings are translated at
+call time, so each request gets its own language.
 """
 
 from __future__ import annotations
 
 import shlex
-from typing import Any
+from collections.abc import Iterable
 
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
+
+import engine
 
 MS = 1_000_000
 SECOND = 1_000 * MS
@@ -149,13 +152,9 @@ def restart_outlook(
     return text.format(delay=delay, left=left, window=window)
 
 
-def _health_test(healthcheck: dict | None) -> list[str]:
-    return list((healthcheck or {}).get("Test") or [])
-
-
-def describe_healthcheck(healthcheck: dict | None) -> str:
-    """A ContainerSpec's Healthcheck in words."""
-    test = _health_test(healthcheck)
+def describe_healthcheck(healthcheck: engine.HealthCheck | None) -> str:
+    """A container's health check in words."""
+    test = healthcheck.test if healthcheck else ()
     if not test:
         return _("No health check: Swarm only knows whether the process is running.")
     if test[0] == "NONE":
@@ -163,10 +162,10 @@ def describe_healthcheck(healthcheck: dict | None) -> str:
     # CMD runs its arguments without a shell: quote them so the line reads as one shell command.
     command = " ".join(test[1:]) if test[0] == "CMD-SHELL" else shlex.join(test[1:])
     # Docker treats 0 like a missing value: use the default.
-    interval = healthcheck.get("Interval") or HEALTHCHECK_INTERVAL
-    timeout = healthcheck.get("Timeout") or HEALTHCHECK_TIMEOUT
-    retries = healthcheck.get("Retries") or HEALTHCHECK_RETRIES
-    start_period = healthcheck.get("StartPeriod") or 0
+    interval = healthcheck.interval or HEALTHCHECK_INTERVAL
+    timeout = healthcheck.timeout or HEALTHCHECK_TIMEOUT
+    retries = healthcheck.retries or HEALTHCHECK_RETRIES
+    start_period = healthcheck.start_period or 0
     sentences = [
         _("Runs `{command}` every {interval} (timeout {timeout}).").format(
             command=command, interval=format_duration_ns(interval), timeout=format_duration_ns(timeout)
@@ -184,22 +183,21 @@ def describe_healthcheck(healthcheck: dict | None) -> str:
     return " ".join(sentences)
 
 
-def _get(config: dict, key: str, default: Any) -> Any:
-    """config[key], or Docker's default when the key is missing or null (an explicit 0 stays 0)."""
-    value = config.get(key)
+def _or(value, default):
+    """value, or Docker's default when the spec leaves it out (an explicit 0 stays 0)."""
     return default if value is None else value
 
 
-def describe_restart_policy(policy: dict | None) -> str:
-    """A TaskTemplate's RestartPolicy in one sentence."""
-    policy = policy or {}
-    condition = policy.get("Condition") or "any"
+def describe_restart_policy(policy: engine.RestartPolicy | None) -> str:
+    """A service's restart policy in one sentence."""
+    policy = policy or engine.RestartPolicy()
+    condition = policy.condition or "any"
     if condition == "none":
         return _("Never restart.")
     when = _("Restart on failure (non-zero exit)") if condition == "on-failure" else _("Always restart")
-    delay = format_duration_ns(_get(policy, "Delay", RESTART_DELAY))
-    attempts = _get(policy, "MaxAttempts", 0)
-    window = _get(policy, "Window", 0)
+    delay = format_duration_ns(_or(policy.delay, RESTART_DELAY))
+    attempts = _or(policy.max_attempts, 0)
+    window = _or(policy.window, 0)
     if attempts <= 0:
         text = _("{when}, {delay} after the task stops, without limit.")
     elif window > 0:
@@ -217,14 +215,14 @@ def describe_restart_policy(policy: dict | None) -> str:
     return text.format(when=when, delay=delay, count=attempts, window=format_duration_ns(window))
 
 
-def describe_update_config(config: dict | None, *, rollback: bool = False) -> str:
-    """A service's UpdateConfig (or RollbackConfig with rollback=True) in a few short sentences."""
-    config = config or {}
-    parallelism = _get(config, "Parallelism", 1)
-    delay = _get(config, "Delay", 0)
-    monitor = _get(config, "Monitor", UPDATE_MONITOR)
-    ratio = _get(config, "MaxFailureRatio", 0)
-    action = config.get("FailureAction") or "pause"
+def describe_update_config(config: engine.RolloutConfig | None, *, rollback: bool = False) -> str:
+    """A service's update config (or rollback config with rollback=True) in a few short sentences."""
+    config = config or engine.RolloutConfig()
+    parallelism = _or(config.parallelism, 1)
+    delay = _or(config.delay, 0)
+    monitor = _or(config.monitor, UPDATE_MONITOR)
+    ratio = _or(config.max_failure_ratio, 0)
+    action = config.failure_action or "pause"
     sentences = []
     if parallelism == 0:
         sentences.append(_("Rolls back all tasks at once.") if rollback else _("Updates all tasks at once."))
@@ -244,7 +242,7 @@ def describe_update_config(config: dict | None, *, rollback: bool = False) -> st
         sentences.append(_("Waits {delay} between batches.").format(delay=format_duration_ns(delay)))
     if monitor:
         sentences.append(_("Each new task is watched for {monitor}.").format(monitor=format_duration_ns(monitor)))
-    if config.get("Order") == "start-first":
+    if config.order == "start-first":
         sentences.append(_("Starts the new task before stopping the old one."))
     else:
         sentences.append(_("Stops the old task before starting the new one."))
@@ -274,7 +272,7 @@ def describe_update_config(config: dict | None, *, rollback: bool = False) -> st
     return " ".join(sentences)
 
 
-def mask_env(env: list[str] | None) -> list[tuple[str, str]]:
+def mask_env(env: Iterable[str] | None) -> list[tuple[str, str]]:
     """Environment lines as (key, value) pairs, in order, with the values of secret-looking keys hidden."""
     pairs = []
     for line in env or []:
@@ -285,27 +283,23 @@ def mask_env(env: list[str] | None) -> list[tuple[str, str]]:
     return pairs
 
 
-def config_advice(spec: dict) -> list[str]:
-    """Settings in a service Spec that commonly hurt in production, each with the CLI flag that fixes it."""
-    template = spec.get("TaskTemplate") or {}
+def config_advice(config: engine.ServiceConfig) -> list[str]:
+    """Settings of a service that commonly hurt in production, each with the CLI flag that fixes it."""
     advice = []
-    test = _health_test((template.get("ContainerSpec") or {}).get("Healthcheck"))
-    if not test or test[0] == "NONE":
+    if not config.healthcheck or not config.healthcheck.test or config.healthcheck.disabled:
         advice.append(
             _("There is no health check, so Swarm cannot replace a task that hangs; add one with --health-cmd.")
         )
-    if (template.get("RestartPolicy") or {}).get("Condition") == "none":
+    if config.restart.condition == "none":
         advice.append(_("Tasks that die stay dead; let Swarm restart them with --restart-condition on-failure."))
-    update = spec.get("UpdateConfig") or {}
-    if (update.get("FailureAction") or "pause") == "pause":
+    if (config.update.failure_action or "pause") == "pause":
         advice.append(
             _(
                 "A failed update stays paused until someone acts; "
                 "roll back automatically with --update-failure-action rollback."
             )
         )
-    replicated = (spec.get("Mode") or {}).get("Replicated")
-    if replicated is not None and replicated.get("Replicas") == 1 and update.get("Order") != "start-first":
+    if config.mode == "replicated" and config.replicas == 1 and config.update.order != "start-first":
         advice.append(
             _(
                 "With a single replica every update stops the only task before starting the new one, "

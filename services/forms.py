@@ -7,6 +7,8 @@ import shlex
 
 from django import forms
 from django.core.exceptions import ValidationError
+from django.utils.functional import cached_property
+from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
 from . import specs
@@ -22,13 +24,14 @@ IMAGE_REFERENCE = re.compile(
     r"(?::[\w][\w.-]{0,127})?(?:@sha256:[a-f0-9]{64})?$"
 )
 ENV_KEY = re.compile(r"^[A-Za-z_][A-Za-z0-9_.-]*$")
-LABEL_KEY = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
+LABEL_KEY = re.compile(r"^[^=]+$")  # Docker takes any key (reverse-DNS style is only advice); "=" ends it here
 CONSTRAINT = re.compile(r"^\s*[\w.\-]+(?:\.[\w.\-]+)*\s*(==|!=)\s*\S.*$")
-PORT_LINE = re.compile(r"^(?:(\d+):)?(\d+)(?:/(tcp|udp|sctp))?(?:\s+(ingress|host))?$")
 
 CONDITIONS = [("any", _("any (always restart)")), ("on-failure", _("on failure")), ("none", _("none (never)"))]
 FAILURE_ACTIONS = [("pause", _("pause")), ("continue", _("continue")), ("rollback", _("roll back"))]
 ORDERS = [("stop-first", _("stop first")), ("start-first", _("start first"))]
+MODES = [("replicated", _("replicated")), ("global", _("global"))]
+JOB_MODES = [("replicated-job", _("replicated job")), ("global-job", _("global job"))]
 
 
 class _Text(forms.CharField):
@@ -110,8 +113,56 @@ class ScaleForm(forms.Form):
     )
 
 
+def _default(field: str, text=None):
+    """Help text that says what an empty field means: Docker's default (translated sentence, value as is)."""
+    if text is None:
+        return format_lazy(_("Empty: {default}, Docker's default."), default=specs.DEFAULTS[field])
+    return format_lazy(_("Empty: {default}, Docker's default. {text}"), default=specs.DEFAULTS[field], text=text)
+
+
+class _Choice(forms.ChoiceField):
+    """A choice whose empty value is Docker's default (shown preselected)."""
+
+    def __init__(self, *, field: str, **kwargs):
+        super().__init__(required=False, initial=specs.DEFAULTS[field], **kwargs)
+
+
+def _number(field: str, *, min_value=0, max_value=MAX_REPLICAS, float_=False, **kwargs):
+    """An optional number whose placeholder shows Docker's default."""
+    kind = forms.FloatField if float_ else forms.IntegerField
+    kwargs.setdefault("help_text", _default(field))
+    return kind(
+        min_value=min_value,
+        max_value=max_value,
+        required=False,
+        widget=forms.NumberInput(attrs={"placeholder": specs.DEFAULTS[field]}),
+        **kwargs,
+    )
+
+
+def _duration(field: str, **kwargs):
+    return _Duration(
+        help_text=_default(field, _Duration.example),
+        widget=forms.TextInput(attrs={"placeholder": specs.DEFAULTS[field]}),
+        **kwargs,
+    )
+
+
+def _parallelism(prefix: str):
+    field = f"{prefix}_parallelism"
+    return _number(field, label=_("Parallelism"), help_text=_default(field, _("0 means all tasks at once.")))
+
+
+def _ratio(prefix: str):
+    return _number(f"{prefix}_max_failure_ratio", label=_("Max failure ratio"), max_value=1, float_=True)
+
+
 class ServiceForm(forms.Form):
-    """Create or update a service. On update, name and mode are fixed (Docker cannot change them)."""
+    """Create or update a service. On update, name and mode are fixed (Docker cannot change them).
+
+    Only a name and an image are required: every other empty field means what `docker service
+    create` does when its flag is left out, and says so.
+    """
 
     name = _Text(label=_("Name"), max_length=200, required=True)
     image = _Text(
@@ -120,18 +171,23 @@ class ServiceForm(forms.Form):
         required=True,
         help_text=_("For example nginx:1.27 or registry:5000/app@sha256:…"),
     )
-    mode = forms.ChoiceField(label=_("Mode"), choices=[("replicated", _("replicated")), ("global", _("global"))])
+    mode = forms.ChoiceField(label=_("Mode"), choices=MODES, required=False, initial="replicated")
     replicas = forms.IntegerField(
         label=_("Replicas"),
         min_value=0,
         max_value=MAX_REPLICAS,
         required=False,
-        help_text=_("Empty: 1, as docker service create."),
+        help_text=_default("replicas"),
+        widget=forms.NumberInput(attrs={"placeholder": specs.DEFAULTS["replicas"]}),
         error_messages={"invalid": _("Replicas must be a whole number.")},
     )
-    entrypoint = _Text(label=_("Entrypoint"), max_length=4096, help_text=_("Overrides the image's entrypoint."))
+    entrypoint = _Text(
+        label=_("Entrypoint"), max_length=4096, help_text=_("Overrides the image's entrypoint. Empty: the image's.")
+    )
     args = _Text(
-        label=_("Command and arguments"), max_length=4096, help_text=_("As in a shell: sh -c 'sleep 5; exit 15'")
+        label=_("Command and arguments"),
+        max_length=4096,
+        help_text=_("As in a shell: sh -c 'sleep 5; exit 15'. Empty: the image's command."),
     )
     env = _Text(
         label=_("Environment"), widget=forms.Textarea(attrs={"rows": 3}), help_text=_("One KEY=VALUE per line.")
@@ -140,54 +196,72 @@ class ServiceForm(forms.Form):
     constraints = _Text(
         label=_("Placement constraints"),
         widget=forms.Textarea(attrs={"rows": 2}),
-        help_text=_("One per line, e.g. node.role==manager."),
+        help_text=_("One per line, e.g. node.role==manager. Empty: any node."),
     )
     ports = _Text(
         label=_("Published ports"),
         widget=forms.Textarea(attrs={"rows": 2}),
-        help_text=_("One per line: PUBLISHED:TARGET/PROTOCOL MODE, e.g. 8080:80/tcp host."),
+        help_text=_(
+            "One per line: PUBLISHED:TARGET/PROTOCOL MODE, e.g. 8080:80/tcp host; "
+            "without PUBLISHED (80/tcp) Swarm picks a port. Protocol tcp and mode ingress by default."
+        ),
     )
     allow_mounts = forms.BooleanField(
-        label=_("Allow mounts"),
+        label=_("Allow new host mounts"),
         required=False,
-        help_text=_("A bind mount gives the service a path of the host: as root inside, it is root on the host."),
+        help_text=_(
+            "Needed to add a bind mount or a volume with driver options: they give the service a path of the "
+            "host, and as root inside it is root on the host. Mounts the service already has stay without it."
+        ),
     )
     mounts = _Text(
         label=_("Mounts"),
         widget=forms.Textarea(attrs={"rows": 2}),
-        help_text=_("One per line: type=volume|bind,source=…,target=…[,readonly]."),
+        help_text=_(
+            "One per line, as docker service create --mount: type=volume|bind|tmpfs,source=…,target=…"
+            "[,readonly], e.g. type=tmpfs,target=/tmp,tmpfs-size=64M."
+        ),
     )
     health_cmd = _Text(
         label=_("Health check command"),
         max_length=4096,
-        help_text=_("Run by sh inside the container; exit 0 means healthy."),
+        help_text=_("Run by sh inside the container; exit 0 means healthy. Empty: the image's own, if any."),
     )
-    health_interval = _Duration(label=_("Interval"))
-    health_timeout = _Duration(label=_("Timeout"))
-    health_retries = forms.IntegerField(label=_("Retries"), min_value=0, max_value=100, required=False)
-    health_start_period = _Duration(label=_("Start period"))
-    restart_condition = forms.ChoiceField(label=_("Restart condition"), choices=CONDITIONS, initial="any")
-    restart_delay = _Duration(label=_("Restart delay"), initial="5s")
-    restart_max_attempts = forms.IntegerField(
-        label=_("Maximum attempts"), min_value=0, max_value=10000, required=False, help_text=_("0 means no limit.")
+    health_interval = _duration("health_interval", label=_("Interval"))
+    health_timeout = _duration("health_timeout", label=_("Timeout"))
+    health_retries = _number("health_retries", label=_("Retries"), max_value=100)
+    health_start_period = _duration("health_start_period", label=_("Start period"))
+    restart_condition = _Choice(field="restart_condition", label=_("Restart condition"), choices=CONDITIONS)
+    restart_delay = _duration("restart_delay", label=_("Restart delay"))
+    restart_max_attempts = _number(
+        "restart_max_attempts",
+        label=_("Maximum attempts"),
+        max_value=10000,
+        help_text=_default("restart_max_attempts", _("0 means no limit.")),
     )
-    restart_window = _Duration(label=_("Window"))
-    update_parallelism = forms.IntegerField(label=_("Parallelism"), min_value=0, max_value=MAX_REPLICAS, initial=1)
-    update_delay = _Duration(label=_("Delay"))
-    update_failure_action = forms.ChoiceField(label=_("Failure action"), choices=FAILURE_ACTIONS, initial="pause")
-    update_monitor = _Duration(label=_("Monitor"))
-    update_max_failure_ratio = forms.FloatField(label=_("Max failure ratio"), min_value=0, max_value=1, initial=0)
-    update_order = forms.ChoiceField(label=_("Order"), choices=ORDERS, initial="stop-first")
-    rollback_parallelism = forms.IntegerField(label=_("Parallelism"), min_value=0, max_value=MAX_REPLICAS, initial=1)
-    rollback_delay = _Duration(label=_("Delay"))
-    rollback_failure_action = forms.ChoiceField(label=_("Failure action"), choices=FAILURE_ACTIONS[:2], initial="pause")
-    rollback_monitor = _Duration(label=_("Monitor"))
-    rollback_max_failure_ratio = forms.FloatField(label=_("Max failure ratio"), min_value=0, max_value=1, initial=0)
-    rollback_order = forms.ChoiceField(label=_("Order"), choices=ORDERS, initial="stop-first")
-    limit_cpus = forms.FloatField(label=_("CPU limit"), min_value=0.001, max_value=1024, required=False)
-    limit_memory = _Memory(label=_("Memory limit"))
-    reserve_cpus = forms.FloatField(label=_("CPU reservation"), min_value=0.001, max_value=1024, required=False)
-    reserve_memory = _Memory(label=_("Memory reservation"))
+    restart_window = _duration("restart_window", label=_("Window"))
+    update_parallelism = _parallelism("update")
+    update_delay = _duration("update_delay", label=_("Delay"))
+    update_failure_action = _Choice(field="update_failure_action", label=_("Failure action"), choices=FAILURE_ACTIONS)
+    update_monitor = _duration("update_monitor", label=_("Monitor"))
+    update_max_failure_ratio = _ratio("update")
+    update_order = _Choice(field="update_order", label=_("Order"), choices=ORDERS)
+    rollback_parallelism = _parallelism("rollback")
+    rollback_delay = _duration("rollback_delay", label=_("Delay"))
+    rollback_failure_action = _Choice(
+        field="rollback_failure_action", label=_("Failure action"), choices=FAILURE_ACTIONS[:2]
+    )
+    rollback_monitor = _duration("rollback_monitor", label=_("Monitor"))
+    rollback_max_failure_ratio = _ratio("rollback")
+    rollback_order = _Choice(field="rollback_order", label=_("Order"), choices=ORDERS)
+    limit_cpus = forms.FloatField(
+        label=_("CPU limit"), min_value=0.001, max_value=1024, required=False, help_text=_("Empty: no limit.")
+    )
+    limit_memory = _Memory(label=_("Memory limit"), help_text=_("For example 256M or 1G. Empty: no limit."))
+    reserve_cpus = forms.FloatField(
+        label=_("CPU reservation"), min_value=0.001, max_value=1024, required=False, help_text=_("Empty: none.")
+    )
+    reserve_memory = _Memory(label=_("Memory reservation"), help_text=_("For example 256M or 1G. Empty: none."))
 
     def __init__(self, *args, updating: bool = False, **kwargs):
         super().__init__(*args, **kwargs)
@@ -195,6 +269,10 @@ class ServiceForm(forms.Form):
         if updating:
             for fixed in ("name", "mode"):
                 self.fields[fixed].disabled = True
+            # A job service's mode is shown as it is (it cannot be changed anyway).
+            self.fields["mode"].choices = MODES + JOB_MODES
+            self.fields["replicas"].help_text = _("Empty: keep the current number, as docker service update.")
+            self.fields["replicas"].widget.attrs.pop("placeholder", None)
 
     def clean_name(self):
         name = self.cleaned_data["name"]
@@ -245,56 +323,90 @@ class ServiceForm(forms.Form):
         for number, line in enumerate(self.cleaned_data["ports"].splitlines(), start=1):
             if not line.strip():
                 continue
-            match = PORT_LINE.match(line.strip())
-            if not match:
+            if not specs.PORT_LINE.match(line.strip()):
                 raise ValidationError(
                     _("Line {line}: write a port like 8080:80/tcp host.").format(line=number), code="port"
                 )
-            published, target = int(match[1] or 0), int(match[2])
-            if not 1 <= target <= 65535 or not 0 <= published <= 65535:
+            try:
+                ports.append(specs.parse_port(line))
+            except ValueError:
                 raise ValidationError(
                     _("Line {line}: ports go from 1 to 65535.").format(line=number), code="port_range"
-                )
-            ports.append(
-                {"published": published, "target": target, "protocol": match[3] or "tcp", "mode": match[4] or "ingress"}
-            )
+                ) from None
         return ports
 
     def clean_mounts(self):
-        mounts = []
-        for number, line in enumerate(self.cleaned_data["mounts"].splitlines(), start=1):
-            if not line.strip():
-                continue
-            options = dict(part.partition("=")[::2] for part in line.split(","))
-            kind = options.get("type", "volume")
-            if kind not in ("volume", "bind") or not options.get("target", "").startswith("/"):
-                raise ValidationError(
-                    _("Line {line}: write a mount like type=volume,source=data,target=/data.").format(line=number),
-                    code="mount",
-                )
-            mounts.append(
-                {
-                    "type": kind,
-                    "source": options.get("source", ""),
-                    "target": options["target"],
-                    "readonly": "readonly" in options,
-                }
-            )
-        return mounts
+        return _mounts(self.cleaned_data["mounts"])
 
     def clean(self):
         data = super().clean()
+        if data.get("mode") in ("", None):
+            data["mode"] = "replicated"
         if data.get("mode") == "replicated" and data.get("replicas") is None and "replicas" not in self.errors:
-            if self.updating:
-                self.add_error("replicas", _("Enter the number of replicas."))
-            else:
-                data["replicas"] = 1  # as `docker service create` without --replicas
-        if data.get("mounts") and not data.get("allow_mounts"):
+            # As Docker without --replicas: 1 on create, the current number on update.
+            data["replicas"] = (self.initial.get("replicas") if self.updating else None) or 1
+        if self._new_host_mounts() and not data.get("allow_mounts"):
             self.add_error(
-                "allow_mounts", _("Tick “Allow mounts” to confirm: mounts give the service access to the host.")
+                "allow_mounts",
+                _("Tick “Allow new host mounts” to confirm: a bind mount gives the service access to the host."),
             )
         return data
+
+    def _new_host_mounts(self) -> list[dict]:
+        """Bind mounts (and volumes with driver options, which can mount any host path) that the
+        service does not have yet: the ones the user must allow."""
+        try:
+            before = _mounts(self.initial.get("mounts") or "") if self.updating else []
+        except ValidationError:
+            before = []
+        return [
+            mount
+            for mount in self.cleaned_data.get("mounts") or []
+            if (mount["type"] == "bind" or mount["volume_options"]) and mount not in before
+        ]
+
+    @cached_property
+    def changed_data(self) -> list[str]:
+        changed = super().changed_data
+        if self.updating and "replicas" in changed and self["replicas"].data in (None, ""):
+            changed.remove("replicas")  # empty keeps the current number
+        return changed
 
     def spec_values(self) -> dict:
         """Cleaned values keyed like specs.GROUPS expects (JSON-ready)."""
         return {name: self.cleaned_data.get(name) for name in self.fields if name != "allow_mounts"}
+
+
+def _mounts(text: str) -> list[dict]:
+    mounts = []
+    for number, line in enumerate(text.splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            mounts.append(specs.parse_mount(line))
+        except ValueError:
+            raise ValidationError(
+                _("Line {line}: write a mount like type=volume,source=data,target=/data.").format(line=number),
+                code="mount",
+            ) from None
+    return mounts
+
+
+_GROUP_LEGENDS = {
+    "health": _("Health check"),
+    "restart": _("Restart policy"),
+    "update": _("Update config"),
+    "rollback": _("Rollback config"),
+}
+
+
+def config_diff(current, previous) -> list[tuple[str, str, str]]:
+    """(setting, current, previous) in the form's words, for every setting a rollback changes."""
+    labels = {name: field.label for name, field in ServiceForm.base_fields.items()}
+    labels["force_update"] = _("Redeploy counter")
+    rows = []
+    for name, now, before in specs.config_diff(current, previous):
+        group = _GROUP_LEGENDS.get(name.partition("_")[0])
+        label = format_lazy(_("{group}: {setting}"), group=group, setting=labels[name]) if group else labels[name]
+        rows.append((str(label), now, before))
+    return rows

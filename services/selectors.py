@@ -14,6 +14,7 @@ from django.db.models import Count
 from django.utils import timezone
 
 import engine
+from history.labels import UPDATE_STATES_BAD
 from history.models import ServiceEvent, Task
 from jobs.models import Job
 
@@ -54,7 +55,7 @@ class ServiceRow:
             reasons.append("short")
         if self.health["unhealthy"]:
             reasons.append("unhealthy")
-        if self.service.update_state in ("paused", "rollback_paused", "rollback_completed"):
+        if self.service.update_state in UPDATE_STATES_BAD:
             reasons.append(self.service.update_state)
         if self.restarts_last_hour:
             reasons.append("restarts")
@@ -132,36 +133,32 @@ class ServicePage:
     jobs: list[Job] = field(default_factory=list)
 
     @property
-    def spec(self) -> dict:
-        return self.detail.spec
+    def config(self) -> engine.ServiceConfig:
+        return self.detail.config
 
     @property
-    def container(self) -> dict:
-        return self.spec.get("TaskTemplate", {}).get("ContainerSpec", {})
-
-    @property
-    def previous_container(self) -> dict:
-        return (self.detail.previous_spec or {}).get("TaskTemplate", {}).get("ContainerSpec", {})
+    def previous_config(self) -> engine.ServiceConfig | None:
+        return self.detail.previous_config
 
     @property
     def healthcheck(self) -> str:
-        return explain.describe_healthcheck(self.container.get("Healthcheck"))
+        return explain.describe_healthcheck(self.config.healthcheck)
 
     @property
     def restart_policy(self) -> str:
-        return explain.describe_restart_policy(self.spec.get("TaskTemplate", {}).get("RestartPolicy"))
+        return explain.describe_restart_policy(self.config.restart)
 
     @property
     def update_config(self) -> str:
-        return explain.describe_update_config(self.spec.get("UpdateConfig"))
+        return explain.describe_update_config(self.config.update)
 
     @property
     def rollback_config(self) -> str:
-        return explain.describe_update_config(self.spec.get("RollbackConfig"), rollback=True)
+        return explain.describe_update_config(self.config.rollback, rollback=True)
 
     @property
     def advice(self) -> list[str]:
-        return explain.config_advice(self.spec)
+        return explain.config_advice(self.config)
 
 
 def service_page(*, service_id: str, chart_range: str = "24h") -> ServicePage:
@@ -182,8 +179,8 @@ def service_page(*, service_id: str, chart_range: str = "24h") -> ServicePage:
     ordered = sorted(tasks, key=lambda t: (t.slot or 0, t.node_id, -t.created_at.timestamp()))
     now = timezone.now()
     ended = Task.objects.filter(service_id=detail.summary.id, end_cause__in=RESTART_CAUSES)
-    policy = detail.spec.get("TaskTemplate", {}).get("RestartPolicy") or {}
-    window = policy.get("Window") or 0
+    policy = detail.config.restart
+    window = policy.window or 0
     since = now - timedelta(microseconds=window / 1000) if window else now - timedelta(days=3650)
     last = ended.order_by("-ended_at").first()
     return ServicePage(
@@ -193,15 +190,13 @@ def service_page(*, service_id: str, chart_range: str = "24h") -> ServicePage:
         restarts=list(ended.order_by("-ended_at")[:100]),
         chart=restart_chart(list(ended.values_list("ended_at", "end_cause")), now=now, range_key=chart_range),
         events=list(ServiceEvent.objects.filter(service_id=detail.summary.id)[:50]),
-        env=explain.mask_env(detail.spec.get("TaskTemplate", {}).get("ContainerSpec", {}).get("Env")),
-        previous_env=explain.mask_env(
-            ((detail.previous_spec or {}).get("TaskTemplate", {}).get("ContainerSpec", {})).get("Env")
-        ),
+        env=explain.mask_env(detail.config.env),
+        previous_env=explain.mask_env(detail.previous_config.env if detail.previous_config else None),
         outlook=explain.restart_outlook(
-            condition=policy.get("Condition", "any"),
-            max_attempts=policy.get("MaxAttempts") or 0,
+            condition=policy.condition or "any",
+            max_attempts=policy.max_attempts or 0,
             window_ns=window,
-            delay_ns=policy.get("Delay", 5_000_000_000),
+            delay_ns=explain.RESTART_DELAY if policy.delay is None else policy.delay,
             failures_in_window=ended.filter(ended_at__gte=since).exclude(end_cause=Task.EndCause.UPDATE).count(),
             exit_code=last.exit_code if last else None,
         )

@@ -8,9 +8,13 @@ from the engine, so a concurrent change to another part of the service is kept.
 from __future__ import annotations
 
 import copy
+import csv
+import io
 import re
 import shlex
 from collections.abc import Callable
+
+import engine
 
 NS = {
     "ns": 1,
@@ -43,15 +47,17 @@ def parse_duration(text: str) -> int:
 
 
 def format_duration(ns: int | None) -> str:
-    """Nanoseconds back to the shortest Go-style text ("1m30s"); "" for none."""
-    if not ns:
+    """Nanoseconds back to the shortest Go-style text ("1m30s"); "" for none, "0s" for an explicit 0."""
+    if ns is None:
         return ""
+    if ns == 0:
+        return "0s"
     parts = []
-    for unit in ("h", "m", "s", "ms"):
+    for unit in ("h", "m", "s", "ms", "us", "ns"):
         count, ns = divmod(ns, NS[unit])
         if count:
             parts.append(f"{count}{unit}")
-    return "".join(parts) or f"{ns}ns"
+    return "".join(parts)
 
 
 def parse_memory(text: str) -> int:
@@ -77,19 +83,165 @@ def _path(spec: dict, *keys: str) -> dict:
     return spec
 
 
-def _get(spec: dict, *keys: str, default=None):
-    for key in keys:
-        if not isinstance(spec, dict) or key not in spec:
-            return default
-        spec = spec[key]
-    return spec
-
-
 def _lines(pairs: dict[str, str]) -> str:
     return "\n".join(f"{key}={value}" for key, value in pairs.items())
 
 
+# --- Docker's defaults: what `docker service create` does when a flag is left out -----------------
+# The form shows them and an empty field means them; the writers leave the key out of the spec
+# (Swarm then applies its default) or write the CLI's value where a missing key would mean zero.
+
+DEFAULTS = {
+    "replicas": "1",
+    "health_interval": "30s",
+    "health_timeout": "30s",
+    "health_retries": "3",
+    "health_start_period": "0s",
+    "restart_condition": "any",
+    "restart_delay": "5s",
+    "restart_max_attempts": "0",
+    "restart_window": "0s",
+    **{
+        f"{prefix}_{name}": value
+        for prefix in ("update", "rollback")
+        for name, value in (
+            ("parallelism", "1"),
+            ("delay", "0s"),
+            ("failure_action", "pause"),
+            ("monitor", "5s"),
+            ("max_failure_ratio", "0"),
+            ("order", "stop-first"),
+        )
+    },
+}
+
+
+# --- the text forms of ports, mounts and health checks, both ways -------------------------------
+
+PORT_LINE = re.compile(r"^(?:(\d*):)?(\d+)(?:/(tcp|udp|sctp))?(?:\s+(?:mode=)?(ingress|host))?$")
+MOUNT_TYPES = ("volume", "bind", "tmpfs", "npipe", "cluster")
+PROPAGATIONS = ("private", "rprivate", "shared", "rshared", "slave", "rslave")
+_TRUE, _FALSE = ("", "1", "true"), ("0", "false")
+
+
+def parse_port(line: str) -> dict:
+    """ "8080:80/tcp host", "80/udp" or ":80" (no published port: Swarm picks one); ValueError otherwise."""
+    match = PORT_LINE.match(line.strip())
+    if not match:
+        raise ValueError(line)
+    published, target = int(match[1]) if match[1] else None, int(match[2])
+    if not 1 <= target <= 65535 or not (published is None or 1 <= published <= 65535):
+        raise ValueError(line)
+    return {"published": published, "target": target, "protocol": match[3] or "tcp", "mode": match[4] or "ingress"}
+
+
+def format_port(port: engine.PortConfig) -> str:
+    published = f"{port.published}:" if port.published else ""
+    return f"{published}{port.target}/{port.protocol} {port.mode}"
+
+
+def _flag(value: str) -> bool:
+    if value.lower() in _TRUE:
+        return True
+    if value.lower() in _FALSE:
+        return False
+    raise ValueError(value)
+
+
+def parse_mount(line: str) -> dict:
+    """A mount in `docker service create --mount` syntax (its common options); ValueError otherwise."""
+    mount = {
+        "type": "volume",
+        "source": "",
+        "target": "",
+        "readonly": False,
+        "bind_propagation": "",
+        "volume_nocopy": False,
+        "volume_driver": "",
+        "volume_labels": {},
+        "volume_options": {},
+        "tmpfs_size": None,
+        "tmpfs_mode": None,
+    }
+    for part in next(csv.reader([line.strip()])):
+        key, _equals, value = part.strip().partition("=")
+        key = key.strip().lower()
+        if key == "type":
+            mount["type"] = value
+        elif key in ("source", "src"):
+            mount["source"] = value
+        elif key in ("target", "dst", "destination"):
+            mount["target"] = value
+        elif key in ("readonly", "ro"):
+            mount["readonly"] = _flag(value)
+        elif key == "bind-propagation" and value in PROPAGATIONS:
+            mount["bind_propagation"] = value
+        elif key == "volume-nocopy":
+            mount["volume_nocopy"] = _flag(value)
+        elif key == "volume-driver" and value:
+            mount["volume_driver"] = value
+        elif key in ("volume-label", "volume-opt") and "=" in value:
+            name, _eq, option = value.partition("=")
+            mount["volume_labels" if key == "volume-label" else "volume_options"][name] = option
+        elif key == "tmpfs-size":
+            mount["tmpfs_size"] = parse_memory(value)
+        elif key == "tmpfs-mode":
+            mount["tmpfs_mode"] = int(value, 8)
+        else:
+            raise ValueError(part)
+    kind = mount["type"]
+    wrong_options = (
+        (mount["bind_propagation"] and kind != "bind")
+        or ((mount["volume_nocopy"] or mount["volume_driver"] or mount["volume_labels"]) and kind != "volume")
+        or (mount["volume_options"] and kind != "volume")
+        or ((mount["tmpfs_size"] is not None or mount["tmpfs_mode"] is not None) and kind != "tmpfs")
+    )
+    if (
+        kind not in MOUNT_TYPES
+        or not mount["target"].startswith("/")
+        or wrong_options
+        or (kind == "bind" and not mount["source"].startswith("/"))
+        or (kind == "tmpfs" and mount["source"])
+    ):
+        raise ValueError(line)
+    return mount
+
+
+def format_mount(mount: engine.Mount) -> str:
+    parts = [f"type={mount.type}"]
+    if mount.source:
+        parts.append(f"source={mount.source}")
+    parts.append(f"target={mount.target}")
+    if mount.read_only:
+        parts.append("readonly")
+    if mount.bind_propagation:
+        parts.append(f"bind-propagation={mount.bind_propagation}")
+    if mount.volume_nocopy:
+        parts.append("volume-nocopy")
+    if mount.volume_driver:
+        parts.append(f"volume-driver={mount.volume_driver}")
+    parts += [f"volume-label={key}={value}" for key, value in mount.volume_labels]
+    parts += [f"volume-opt={key}={value}" for key, value in mount.volume_options]
+    if mount.tmpfs_size:
+        parts.append(f"tmpfs-size={format_memory(mount.tmpfs_size)}")
+    if mount.tmpfs_mode is not None:
+        parts.append(f"tmpfs-mode={mount.tmpfs_mode:o}")
+    line = io.StringIO()  # quoted where a value holds a comma, as the CLI reads it
+    csv.writer(line, lineterminator="").writerow(parts)
+    return line.getvalue()
+
+
+def health_text(test: tuple[str, ...] | list[str]) -> str:
+    """A health check's test as the one shell line the form shows ("" for none or disabled)."""
+    if not test or test[0] == "NONE":
+        return ""
+    if test[0] == "CMD-SHELL":
+        return " ".join(test[1:])
+    return shlex.join(test[1:])
+
+
 # --- writers: one per group, from cleaned form values into a spec ------------------------------
+# Old jobs stored fewer keys, hence the .get()s.
 
 
 def _write_image(spec: dict, v: dict) -> None:
@@ -97,10 +249,12 @@ def _write_image(spec: dict, v: dict) -> None:
 
 
 def _write_mode(spec: dict, v: dict) -> None:
-    if v["mode"] == "global":
+    if v.get("mode") in ("replicated-job", "global-job"):
+        return  # Docker cannot change a service's mode, and the form does not edit a job's
+    if v.get("mode") == "global":
         spec["Mode"] = {"Global": {}}
     else:
-        spec["Mode"] = {"Replicated": {"Replicas": v["replicas"]}}
+        spec["Mode"] = {"Replicated": {"Replicas": 1 if v.get("replicas") is None else v["replicas"]}}
 
 
 def _write_command(spec: dict, v: dict) -> None:
@@ -118,7 +272,9 @@ def _write_env(spec: dict, v: dict) -> None:
 
 
 def _write_labels(spec: dict, v: dict) -> None:
-    spec["Labels"] = dict(v["labels"])
+    # The panel's own labels are not in the form: keep them.
+    kept = {key: value for key, value in (spec.get("Labels") or {}).items() if key.startswith("swarmdeck.job")}
+    spec["Labels"] = {**v["labels"], **kept}
 
 
 def _write_constraints(spec: dict, v: dict) -> None:
@@ -126,46 +282,82 @@ def _write_constraints(spec: dict, v: dict) -> None:
 
 
 def _write_ports(spec: dict, v: dict) -> None:
-    ports = [
-        {
-            "Protocol": p["protocol"],
-            "TargetPort": p["target"],
-            "PublishedPort": p["published"],
-            "PublishMode": p["mode"],
-        }
-        for p in v["ports"]
-    ]
+    ports = []
+    for p in v["ports"]:
+        port = {"Protocol": p["protocol"], "TargetPort": p["target"], "PublishMode": p["mode"]}
+        if p.get("published"):
+            port["PublishedPort"] = p["published"]
+        ports.append(port)
     _path(spec, "EndpointSpec")["Ports"] = ports
+
+
+def _merged(base: dict, key: str, values: dict) -> None:
+    """base[key] with the modelled `values` written over it (None or empty removes); dropped when empty."""
+    part = dict(base.get(key) or {})
+    for name, value in values.items():
+        if value in (None, False, "", {}):
+            part.pop(name, None)
+        else:
+            part[name] = value
+    if part:
+        base[key] = part
+    else:
+        base.pop(key, None)
 
 
 def _write_mounts(spec: dict, v: dict) -> None:
     container = _path(spec, "TaskTemplate", "ContainerSpec")
-    container["Mounts"] = [
-        {"Type": m["type"], "Source": m["source"], "Target": m["target"], "ReadOnly": m["readonly"]}
-        for m in v["mounts"]
-    ]
+    # A mount the form left as it was keeps the settings the form does not show (consistency...).
+    existing = {(m.get("Type"), m.get("Target")): m for m in container.get("Mounts") or []}
+    mounts = []
+    for m in v["mounts"]:
+        mount = copy.deepcopy(existing.get((m["type"], m["target"]), {}))
+        mount.update(Type=m["type"], Target=m["target"])
+        for key, value in (("Source", m["source"]), ("ReadOnly", m["readonly"])):
+            if value:
+                mount[key] = value
+            else:
+                mount.pop(key, None)
+        _merged(mount, "BindOptions", {"Propagation": m.get("bind_propagation")})
+        volume = dict(mount.get("VolumeOptions") or {})
+        _merged(volume, "DriverConfig", {"Name": m.get("volume_driver"), "Options": m.get("volume_options")})
+        mount["VolumeOptions"] = volume
+        _merged(mount, "VolumeOptions", {"NoCopy": m.get("volume_nocopy"), "Labels": m.get("volume_labels")})
+        _merged(mount, "TmpfsOptions", {"SizeBytes": m.get("tmpfs_size"), "Mode": m.get("tmpfs_mode")})
+        mounts.append(mount)
+    container["Mounts"] = mounts
 
 
 def _write_healthcheck(spec: dict, v: dict) -> None:
     container = _path(spec, "TaskTemplate", "ContainerSpec")
-    if not v["health_cmd"]:
-        container.pop("Healthcheck", None)
-        return
-    check = {"Test": ["CMD-SHELL", v["health_cmd"]]}
-    for key, field in (("Interval", "health_interval"), ("Timeout", "health_timeout")):
-        if v[field]:
+    base = container.get("Healthcheck") or {}
+    command = v["health_cmd"]
+    # The same line keeps the test as it was written (CMD, CMD-SHELL or NONE).
+    test = base.get("Test") or [] if health_text(base.get("Test") or []) == command else ["CMD-SHELL", command]
+    check = {"Test": list(test)} if test else {}
+    for key, field in (
+        ("Interval", "health_interval"),
+        ("Timeout", "health_timeout"),
+        ("StartPeriod", "health_start_period"),
+        ("Retries", "health_retries"),
+    ):
+        if v.get(field) is not None:
             check[key] = v[field]
-    if v["health_start_period"]:
-        check["StartPeriod"] = v["health_start_period"]
-    if v["health_retries"] is not None:
-        check["Retries"] = v["health_retries"]
-    container["Healthcheck"] = check
+    if check:
+        container["Healthcheck"] = check
+    else:
+        container.pop("Healthcheck", None)  # the image's own HEALTHCHECK, if any
 
 
 def _write_restart(spec: dict, v: dict) -> None:
-    policy = {"Condition": v["restart_condition"], "Delay": v["restart_delay"] or 0}
-    policy["MaxAttempts"] = v["restart_max_attempts"] or 0
-    policy["Window"] = v["restart_window"] or 0
+    policy = {"Condition": v["restart_condition"] or "any"}
+    for key, field in (
+        ("Delay", "restart_delay"),
+        ("MaxAttempts", "restart_max_attempts"),
+        ("Window", "restart_window"),
+    ):
+        if v.get(field) is not None:
+            policy[key] = v[field]
     _path(spec, "TaskTemplate")["RestartPolicy"] = policy
 
 
@@ -173,29 +365,31 @@ def _rollout(prefix: str) -> Callable[[dict, dict], None]:
     key = "UpdateConfig" if prefix == "update" else "RollbackConfig"
 
     def write(spec: dict, v: dict) -> None:
-        spec[key] = {
-            "Parallelism": v[f"{prefix}_parallelism"],
-            "Delay": v[f"{prefix}_delay"] or 0,
-            "FailureAction": v[f"{prefix}_failure_action"],
-            "Monitor": v[f"{prefix}_monitor"] or 0,
+        parallelism = v[f"{prefix}_parallelism"]
+        # A missing Parallelism is 0 to the engine (all at once): write the CLI's 1.
+        config = {
+            "Parallelism": 1 if parallelism is None else parallelism,
+            "FailureAction": v[f"{prefix}_failure_action"] or "pause",
             "MaxFailureRatio": v[f"{prefix}_max_failure_ratio"] or 0,
-            "Order": v[f"{prefix}_order"],
+            "Order": v[f"{prefix}_order"] or "stop-first",
         }
+        for name, field in (("Delay", "delay"), ("Monitor", "monitor")):
+            if v[f"{prefix}_{field}"]:
+                config[name] = v[f"{prefix}_{field}"]
+        spec[key] = config
 
     return write
 
 
 def _write_resources(spec: dict, v: dict) -> None:
-    resources = {}
+    resources = _path(spec, "TaskTemplate", "Resources")
     for key, prefix in (("Limits", "limit"), ("Reservations", "reserve")):
-        part = {}
-        if v[f"{prefix}_cpus"]:
-            part["NanoCPUs"] = int(v[f"{prefix}_cpus"] * 1_000_000_000)
-        if v[f"{prefix}_memory"]:
-            part["MemoryBytes"] = v[f"{prefix}_memory"]
-        if part:
-            resources[key] = part
-    _path(spec, "TaskTemplate")["Resources"] = resources
+        cpus = v[f"{prefix}_cpus"]
+        _merged(
+            resources,
+            key,
+            {"NanoCPUs": int(round(cpus * 1_000_000_000)) if cpus else None, "MemoryBytes": v[f"{prefix}_memory"]},
+        )
 
 
 # Group name -> (form fields, writer). The order is the form's order.
@@ -253,82 +447,60 @@ def spec_create(*, name: str, values: dict, job_id: int) -> dict:
     return spec
 
 
-def _port_line(port: dict) -> str:
-    published = port.get("PublishedPort", "")
-    return f"{published}:{port['TargetPort']}/{port.get('Protocol', 'tcp')} {port.get('PublishMode', 'ingress')}"
-
-
-def values_from_spec(spec: dict) -> dict:
-    """Form initial values from an engine spec (the inverse of the writers)."""
-    container = _get(spec, "TaskTemplate", "ContainerSpec", default={})
-    check = container.get("Healthcheck") or {}
-    test = check.get("Test") or []
-    restart = _get(spec, "TaskTemplate", "RestartPolicy", default={}) or {}
-    resources = _get(spec, "TaskTemplate", "Resources", default={}) or {}
+def form_values(config: engine.ServiceConfig) -> dict:
+    """The edit form's initial values: the inverse of the writers. Empty where the spec leaves a
+    setting to Docker's default; a choice shows the default it falls back to."""
+    health = config.healthcheck or engine.HealthCheck(test=())
+    restart, resources = config.restart, config.resources
     values = {
-        "name": spec.get("Name", ""),
-        "image": container.get("Image", "").split("@")[0],
-        "mode": "global" if "Global" in spec.get("Mode", {}) else "replicated",
-        "replicas": _get(spec, "Mode", "Replicated", "Replicas", default=1),
-        "entrypoint": shlex.join(container.get("Command") or []),
-        "args": shlex.join(container.get("Args") or []),
-        "env": "\n".join(container.get("Env") or []),
-        "labels": _lines({k: v for k, v in (spec.get("Labels") or {}).items() if not k.startswith("swarmdeck.job")}),
-        "constraints": "\n".join(_get(spec, "TaskTemplate", "Placement", "Constraints", default=[]) or []),
-        "ports": "\n".join(_port_line(port) for port in _get(spec, "EndpointSpec", "Ports", default=[]) or []),
-        "mounts": "\n".join(
-            ",".join(
-                [f"type={m.get('Type', 'volume')}", f"source={m.get('Source', '')}", f"target={m['Target']}"]
-                + (["readonly"] if m.get("ReadOnly") else [])
-            )
-            for m in container.get("Mounts") or []
-        ),
-        "health_cmd": test[1] if len(test) == 2 and test[0] == "CMD-SHELL" else shlex.join(test[1:]),
-        "health_interval": format_duration(check.get("Interval")),
-        "health_timeout": format_duration(check.get("Timeout")),
-        "health_retries": check.get("Retries"),
-        "health_start_period": format_duration(check.get("StartPeriod")),
-        "restart_condition": restart.get("Condition", "any"),
-        "restart_delay": format_duration(restart.get("Delay", 5_000_000_000)),
-        "restart_max_attempts": restart.get("MaxAttempts") or 0,
-        "restart_window": format_duration(restart.get("Window")),
-        "limit_cpus": (_get(resources, "Limits", "NanoCPUs", default=0) or 0) / 1e9 or None,
-        "limit_memory": format_memory(_get(resources, "Limits", "MemoryBytes")),
-        "reserve_cpus": (_get(resources, "Reservations", "NanoCPUs", default=0) or 0) / 1e9 or None,
-        "reserve_memory": format_memory(_get(resources, "Reservations", "MemoryBytes")),
+        "name": config.name,
+        "image": config.image.split("@")[0],
+        "mode": config.mode,
+        "replicas": config.replicas,
+        "entrypoint": shlex.join(config.command),
+        "args": shlex.join(config.args),
+        "env": "\n".join(config.env),
+        "labels": _lines({k: v for k, v in config.labels.items() if not k.startswith("swarmdeck.job")}),
+        "constraints": "\n".join(config.constraints),
+        "ports": "\n".join(format_port(port) for port in config.ports),
+        "mounts": "\n".join(format_mount(mount) for mount in config.mounts),
+        "health_cmd": health_text(health.test),
+        "health_interval": format_duration(health.interval),
+        "health_timeout": format_duration(health.timeout),
+        "health_retries": health.retries,
+        "health_start_period": format_duration(health.start_period),
+        "restart_condition": restart.condition or DEFAULTS["restart_condition"],
+        "restart_delay": format_duration(restart.delay),
+        "restart_max_attempts": restart.max_attempts,
+        "restart_window": format_duration(restart.window),
+        "limit_cpus": resources.limit_nano_cpus / 1e9 if resources.limit_nano_cpus else None,
+        "limit_memory": format_memory(resources.limit_memory),
+        "reserve_cpus": resources.reserve_nano_cpus / 1e9 if resources.reserve_nano_cpus else None,
+        "reserve_memory": format_memory(resources.reserve_memory),
     }
-    for prefix, key in (("update", "UpdateConfig"), ("rollback", "RollbackConfig")):
-        config = spec.get(key) or {}
-        values[f"{prefix}_parallelism"] = config.get("Parallelism", 1)
-        values[f"{prefix}_delay"] = format_duration(config.get("Delay"))
-        values[f"{prefix}_failure_action"] = config.get("FailureAction", "pause")
-        values[f"{prefix}_monitor"] = format_duration(config.get("Monitor"))
-        values[f"{prefix}_max_failure_ratio"] = config.get("MaxFailureRatio", 0)
-        values[f"{prefix}_order"] = config.get("Order", "stop-first")
+    for prefix, rollout in (("update", config.update), ("rollback", config.rollback)):
+        values[f"{prefix}_parallelism"] = rollout.parallelism
+        values[f"{prefix}_delay"] = format_duration(rollout.delay)
+        values[f"{prefix}_failure_action"] = rollout.failure_action or DEFAULTS[f"{prefix}_failure_action"]
+        values[f"{prefix}_monitor"] = format_duration(rollout.monitor)
+        values[f"{prefix}_max_failure_ratio"] = rollout.max_failure_ratio
+        values[f"{prefix}_order"] = rollout.order or DEFAULTS[f"{prefix}_order"]
     return values
 
 
-def _flatten(value, prefix: str = "") -> dict[str, str]:
-    if isinstance(value, dict):
-        flat: dict[str, str] = {}
-        for key, item in value.items():
-            flat.update(_flatten(item, f"{prefix}.{key}" if prefix else key))
-        return flat
-    if isinstance(value, list) and all(not isinstance(item, dict | list) for item in value):
-        return {prefix: " ".join(str(item) for item in value)}
-    if isinstance(value, list):
-        flat = {}
-        for index, item in enumerate(value):
-            flat.update(_flatten(item, f"{prefix}[{index}]"))
-        return flat
-    return {prefix: str(value)}
+def values_from_spec(spec: dict) -> dict:
+    """form_values() of engine JSON, for callers that hold a spec (tests that build one)."""
+    return form_values(engine.ServiceConfig.from_json(spec))
 
 
-def spec_diff(current: dict, previous: dict) -> list[tuple[str, str, str]]:
-    """(path, current, previous) for every setting that differs, for the rollback confirmation."""
-    now, before = _flatten(current), _flatten(previous)
-    return [
-        (path, now.get(path, ""), before.get(path, ""))
-        for path in sorted(now.keys() | before.keys())
-        if now.get(path) != before.get(path)
-    ]
+def config_diff(current: engine.ServiceConfig, previous: engine.ServiceConfig) -> list[tuple[str, str, str]]:
+    """(form field, current, previous) for every setting the form shows that differs, plus the full
+    image reference and the redeploy counter: what a rollback would change."""
+    now, before = form_values(current), form_values(previous)
+    now["image"], before["image"] = current.image, previous.image
+    now["force_update"], before["force_update"] = current.force_update, previous.force_update
+
+    def text(value) -> str:
+        return "" if value is None else str(value)
+
+    return [(name, text(now[name]), text(before[name])) for name in now if text(now[name]) != text(before[name])]

@@ -17,7 +17,7 @@ from jobs.messages import error_text
 
 from . import runners, selectors, specs
 from .chart import RANGES
-from .forms import ScaleForm, ServiceForm
+from .forms import ScaleForm, ServiceForm, config_diff
 
 
 def _render(request, name: str, context: dict):
@@ -82,8 +82,7 @@ def service_create(request):
 @require_http_methods(["GET", "POST"])
 @with_service
 def service_update(request, detail: engine.ServiceDetail):
-    initial = specs.values_from_spec(detail.spec)
-    form = ServiceForm(request.POST or None, initial=initial, updating=True)
+    form = ServiceForm(request.POST or None, initial=specs.form_values(detail.config), updating=True)
     if request.method == "POST" and form.is_valid():
         groups = specs.changed_groups(form.changed_data, form.spec_values())
         if not groups:
@@ -109,15 +108,27 @@ def service_scale(request, service_id: str):
     if service.mode != "replicated":
         messages.error(request, error_text(engine.NotScalable()).message)
         return redirect("services:list")
-    job = runners.job_scale_request(service=service, replicas=form.cleaned_data["replicas"], user=request.user)
+    replicas = form.cleaned_data["replicas"]
+    # Scaling to 0 stops every task: it asks first, with a form that posts the same values plus confirm=1.
+    if replicas == 0 and request.POST.get("confirm") != "1":
+        return render(request, "services/scale_zero.html", {"service": service})
+    job = runners.job_scale_request(service=service, replicas=replicas, user=request.user)
     return redirect("jobs:detail", job_id=job.id)
 
 
-@require_POST
+@require_http_methods(["GET", "POST"])
 @with_service
 def service_redeploy(request, detail: engine.ServiceDetail):
-    job = runners.job_redeploy_request(service=detail.summary, force_update=detail.force_update + 1, user=request.user)
-    return redirect("jobs:detail", job_id=job.id)
+    """GET asks; only a POST with confirm=1 (the confirmation page's form) requests the job."""
+    if request.method == "POST" and request.POST.get("confirm") == "1":
+        job = runners.job_redeploy_request(
+            service=detail.summary, force_update=detail.force_update + 1, user=request.user
+        )
+        return redirect("jobs:detail", job_id=job.id)
+    if request.method == "POST":
+        # The detail page's button posts without confirm=1: show the question on its own URL.
+        return redirect("services:redeploy", service_id=detail.summary.id)
+    return render(request, "services/redeploy.html", {"service": detail.summary})
 
 
 @require_http_methods(["GET", "POST"])
@@ -129,7 +140,7 @@ def service_rollback(request, detail: engine.ServiceDetail):
     if request.method == "POST":
         job = runners.job_rollback_request(service=detail.summary, user=request.user)
         return redirect("jobs:detail", job_id=job.id)
-    diff = specs.spec_diff(detail.spec, detail.previous_spec)
+    diff = config_diff(detail.config, detail.previous_config)
     return render(request, "services/rollback.html", {"service": detail.summary, "diff": diff})
 
 

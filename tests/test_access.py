@@ -130,3 +130,28 @@ def test_security_headers(panel_client):
     assert "frame-ancestors 'none'" in policy
     assert response["X-Frame-Options"] == "DENY"
     assert response["X-Content-Type-Options"] == "nosniff"
+
+
+@pytest.mark.django_db
+def test_after_activation_a_page_view_asks_the_database_nothing_about_activation(panel_client):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    assert panel_client.get(reverse("accounts:password_change")).status_code == 200  # learns it once
+    with CaptureQueriesContext(connection) as queries:
+        assert panel_client.get(reverse("accounts:password_change")).status_code == 200
+
+    assert queries.captured_queries  # the session and the user are still read
+    assert not [query for query in queries.captured_queries if "accounts_installation" in query["sql"]]
+
+
+@pytest.mark.django_db
+def test_an_activation_is_seen_by_the_next_request_and_not_cached_before(client, admin_login):
+    from accounts.models import Installation
+
+    installation = Installation.objects.get()
+    installation.delete()
+    assert client.get(reverse("login"))["Location"] == reverse("accounts:activate")
+
+    Installation.objects.create(admin=installation.admin)
+    assert client.get(reverse("login")).status_code == 200

@@ -1,18 +1,32 @@
-"""Plain-language explanations of Swarm specs and task results: every branch, in English and under Spanish."""
+"""Plain-language explanations of Swarm specs and task results: every branch, in English and under Spanish.
+
+The cases are written as the engine's JSON and read through the engine adapter's typed models, as
+the pages get them: so a key the adapter misreads fails here too.
+"""
 
 import pytest
 from django.utils import translation
 
-from services.explain import (
-    config_advice,
-    describe_healthcheck,
-    describe_restart_policy,
-    describe_update_config,
-    explain_exit,
-    format_duration_ns,
-    mask_env,
-    restart_outlook,
-)
+import engine
+from services import explain
+from services.explain import explain_exit, format_duration_ns, mask_env, restart_outlook
+
+
+def describe_healthcheck(raw):
+    return explain.describe_healthcheck(engine.HealthCheck.from_json(raw))
+
+
+def describe_restart_policy(raw):
+    return explain.describe_restart_policy(engine.RestartPolicy.from_json(raw))
+
+
+def describe_update_config(raw, *, rollback=False):
+    return explain.describe_update_config(engine.RolloutConfig.from_json(raw), rollback=rollback)
+
+
+def config_advice(spec):
+    return explain.config_advice(engine.ServiceConfig.from_json(spec))
+
 
 MS = 1_000_000
 S = 1_000 * MS
@@ -267,7 +281,8 @@ def test_describe_update_config_full():
         ({"Parallelism": 0}, True, "Rolls back all tasks at once.", "Updates"),
         ({"Parallelism": 3}, True, "Rolls back 3 tasks at a time.", "Updates"),
         ({"Parallelism": 1}, True, "Rolls back 1 task at a time.", "Updates"),
-        ({"Monitor": 0}, False, "Updates 1 task at a time.", "watched"),
+        # The engine reads a Monitor of 0 as "not set": Swarm's 5 s apply.
+        ({"Monitor": 0}, False, "Each new task is watched for 5 s.", "between batches"),
         ({"Delay": 0}, False, "Updates 1 task at a time.", "between batches"),
         ({"FailureAction": "continue"}, False, "Failed tasks do not stop the update.", "pauses"),
         ({"FailureAction": "continue"}, True, "Failed tasks do not stop the rollback.", "pauses"),
@@ -413,3 +428,9 @@ def test_output_has_no_leaked_placeholder(call):
 def test_works_under_spanish(call):
     with translation.override("es"):
         assert_clean(call())
+
+
+def test_the_typed_readers_take_none_as_dockers_defaults():
+    assert explain.describe_restart_policy(None) == describe_restart_policy({})
+    assert explain.describe_update_config(None) == describe_update_config({})
+    assert explain.describe_healthcheck(None) == describe_healthcheck(None)

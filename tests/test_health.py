@@ -5,15 +5,17 @@ import datetime
 import pytest
 from django.utils import timezone
 
-import engine
 from watcher.models import Watcher
+
+from .fake_engine import api_error
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def engine_ok(monkeypatch):
-    monkeypatch.setattr(engine, "swarm_info", lambda: engine.SwarmInfo(nodes=1, managers=1, engine_version="20.10"))
+def engine_ok(fake_engine):
+    """The recorded swarm: a reachable manager."""
+    return fake_engine
 
 
 @pytest.fixture
@@ -59,6 +61,16 @@ def test_redis_down_is_unhealthy_and_no_address_or_password_is_shown(client, eng
     assert response.status_code == 503
     assert response.json()["checks"]["redis"] == "unreachable"
     assert b"hunter2" not in response.content and b"127.0.0.1" not in response.content
+
+
+def test_an_engine_that_is_no_manager_any_more_is_reported(client, engine_ok, redis_ok):
+    Watcher.objects.create(name="w1", state="connected")
+    engine_ok.fail("info", api_error(503, "This node is not a swarm manager."))
+
+    response = client.get("/healthz")
+
+    assert response.json()["checks"]["engine"] != "ok"
+    assert b"swarm manager" not in response.content
 
 
 def test_an_unreachable_engine_is_reported_but_not_fatal(client, redis_ok, settings):

@@ -116,7 +116,8 @@ def test_service_events_are_recorded_with_their_attributes():
     assert recorder.event_record(event) == "svc"
 
     stored = ServiceEvent.objects.get()
-    assert (stored.kind, stored.service_name, stored.detail) == ("service update", "web", "updatestate.new=updating")
+    assert (stored.kind, stored.service_name) == ("service_update", "web")
+    assert stored.params == {"attributes": {"updatestate.new": "updating"}}
 
 
 @pytest.mark.django_db
@@ -170,7 +171,7 @@ def test_an_unreachable_engine_is_retried_with_backoff_and_shown(monkeypatch):
     monkeypatch.setattr(watcher.stopping, "wait", waits.append)
     statuses = []
     real_status = watcher.status
-    monkeypatch.setattr(watcher, "status", lambda state, message: statuses.append(state) or real_status(state, message))
+    monkeypatch.setattr(watcher, "status", lambda state, *args: statuses.append(state) or real_status(state, *args))
 
     watcher.run()
 
@@ -224,7 +225,7 @@ def test_the_heartbeat_is_written_every_ten_seconds_not_every_tick(monkeypatch):
     watcher = SwarmWatcher(name="calm")
     watcher.last_prune = clock[0]
     writes = []
-    monkeypatch.setattr(watcher, "status", lambda state, message: writes.append(clock[0]))
+    monkeypatch.setattr(watcher, "status", lambda state, *args: writes.append(clock[0]))
 
     for _ in range(25):  # 25 ticks of one second
         watcher.housekeeping()

@@ -48,18 +48,17 @@ def test_a_failing_health_check_is_recorded_as_unhealthy(stack, make_service):
     task = wait_until(lambda: killed.exclude(error="").first(), timeout=30)
     assert "unhealthy container" in task.error
     assert task.exit_code == 137
-    assert ServiceEvent.objects.filter(service_id=service.id, kind="health_status", detail__endswith="unhealthy")
+    assert ServiceEvent.objects.filter(service_id=service.id, kind=ServiceEvent.Kind.HEALTH, params__health="unhealthy")
     assert Task.objects.filter(service_id=service.id, health="unhealthy").exists()
 
 
 def _update_states(service_id: str) -> set[str]:
     states = set()
     for event in ServiceEvent.objects.filter(service_id=service_id):
-        if event.kind == "update_status":
-            states.add(event.detail.split(":")[0])
-        for part in event.detail.split():
-            if part.startswith("updatestate.new="):
-                states.add(part.split("=", 1)[1])
+        if event.kind == ServiceEvent.Kind.UPDATE_STATUS:
+            states.add(event.params["state"])
+        if "updatestate.new" in event.params.get("attributes", {}):
+            states.add(event.params["attributes"]["updatestate.new"])
     return states
 
 
@@ -109,10 +108,14 @@ def test_changes_missed_while_the_watcher_was_down_appear_exactly_once(stack, ma
     wait_until(lambda: stored.count() == 3, timeout=30, message="the missed tasks were not recorded")
     engine_ids = {task["ID"] for task in service.tasks()}
     assert set(Task.objects.filter(service_id=service.id).values_list("task_id", flat=True)) == engine_ids
-    scaled = ServiceEvent.objects.filter(service_id=service.id, detail__contains="replicas.new=3")
-    wait_until(lambda: scaled.exists(), timeout=10, message="the scale event was not replayed")
-    assert scaled.count() == 1
-    assert ServiceEvent.objects.filter(service_id=service.id, kind="container start").count() == 3
+    updates = ServiceEvent.objects.filter(service_id=service.id, kind=ServiceEvent.Kind.SERVICE_UPDATE)
+
+    def scaled():
+        return [event for event in updates if event.params["attributes"].get("replicas.new") == "3"]
+
+    wait_until(scaled, timeout=10, message="the scale event was not replayed")
+    assert len(scaled()) == 1
+    assert ServiceEvent.objects.filter(service_id=service.id, kind=ServiceEvent.Kind.CONTAINER_START).count() == 3
     # Every service event the engine emitted is stored, once.
     created = engine.service_get(service_id=service.id).created_at.timestamp()
     engine_events = docker_client.api.events(
@@ -120,7 +123,7 @@ def test_changes_missed_while_the_watcher_was_down_appear_exactly_once(stack, ma
     )
     engine_keys = {f"{event['timeNano']}:service:{event['Action']}:{event['Actor']['ID']}" for event in engine_events}
     stored_keys = set(
-        ServiceEvent.objects.filter(service_id=service.id, kind__startswith="service ").values_list("key", flat=True)
+        ServiceEvent.objects.filter(service_id=service.id, kind__startswith="service_").values_list("key", flat=True)
     )
     assert stored_keys == engine_keys
 

@@ -242,7 +242,9 @@ def test_activation_pages_are_translated(client, before_activation, language, tm
 
 
 @pytest.mark.parametrize("language", LANGUAGES)
-def test_main_pages_are_translated_and_declare_their_language(client, admin_login, fake_swarm, job, language, tmp_path):
+def test_main_pages_are_translated_and_declare_their_language(
+    client, admin_login, fake_engine, job, language, tmp_path
+):
     catalog = _compiled(tmp_path, LANGUAGES[language])
     client.cookies["django_language"] = language
 
@@ -255,7 +257,7 @@ def test_main_pages_are_translated_and_declare_their_language(client, admin_logi
     assert "task: non-zero exit (137): dockerexec: unhealthy container" in pages["detail"]
 
 
-def test_the_english_pages_are_english_and_the_leak_check_sees_them(client, admin_login, fake_swarm, job, tmp_path):
+def test_the_english_pages_are_english_and_the_leak_check_sees_them(client, admin_login, fake_engine, job, tmp_path):
     pages = _pages(client, admin_login, job)
 
     assert '<html lang="en">' in pages["overview"]
@@ -271,7 +273,7 @@ def test_the_browser_language_picks_the_first_default(client, admin_login):
     assert '<html lang="zh-hans">' in html
 
 
-def test_the_language_bar_is_on_every_page_and_remembers_the_choice(client, admin_login, fake_swarm):
+def test_the_language_bar_is_on_every_page_and_remembers_the_choice(client, admin_login, fake_engine):
     from accounts.models import Profile
 
     client.post(reverse("login"), {"username": admin_login.username, "password": admin_login.password})

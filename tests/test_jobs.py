@@ -12,7 +12,8 @@ from jobs.models import Job
 from jobs.runner import job_reap_stale, job_run
 from jobs.states import job_claim, job_finish, job_step
 
-from .conftest import service_summary
+from .fake_engine import CRASH
+from .fixtures_fake import service_summary
 
 
 def _job(**fields) -> Job:
@@ -113,14 +114,13 @@ def _detail(previous_spec):
 
 
 @pytest.mark.django_db
-def test_rollback_needs_a_previous_spec(panel_client, monkeypatch):
-    monkeypatch.setattr(engine, "service_detail", lambda service_id: _detail(None))
-
+def test_rollback_needs_a_previous_spec(panel_client, fake_engine):
     from django.contrib.messages import get_messages
 
-    response = panel_client.post(reverse("services:rollback", args=["svc1"]))
+    never_updated = fake_engine.service_id(CRASH)
+    response = panel_client.post(reverse("services:rollback", args=[never_updated]))
 
-    assert response["Location"] == reverse("services:detail", args=["svc1"])
+    assert response["Location"] == reverse("services:detail", args=[never_updated])
     assert "no previous spec" in str(list(get_messages(response.wsgi_request))[0])
     assert not Job.objects.exists()
 
@@ -131,19 +131,19 @@ def test_rollback_confirmation_shows_the_difference(panel_client, monkeypatch):
 
     html = panel_client.get(reverse("services:rollback", args=["svc1"])).content.decode()
 
-    assert "Labels.v" in html
+    assert "<th>Labels</th>" in html and "<code>v=1</code>" in html  # in the form's words, not JSON paths
 
 
 @pytest.mark.django_db
-def test_remove_needs_the_name_typed(panel_client, monkeypatch):
-    monkeypatch.setattr(engine, "service_detail", lambda service_id: _detail(None))
-    monkeypatch.setattr("jobs.requests.job_enqueue", lambda job_id: None)
-
+def test_remove_needs_the_name_typed(panel_client, fake_engine, no_enqueue, django_capture_on_commit_callbacks):
     panel_client.post(reverse("services:remove", args=["svc1"]), {"confirm_name": "wrong"})
     assert not Job.objects.exists()
 
-    panel_client.post(reverse("services:remove", args=["svc1"]), {"confirm_name": "web"})
-    assert Job.objects.get().kind == "remove"
+    with django_capture_on_commit_callbacks(execute=True):
+        panel_client.post(reverse("services:remove", args=["svc1"]), {"confirm_name": "rec-web"})
+    job = Job.objects.get()
+    assert (job.kind, job.service_id, no_enqueue) == ("remove", "svc1", [job.id])
+    assert fake_engine.writes == []  # the worker removes it, not the page
 
 
 @pytest.mark.django_db

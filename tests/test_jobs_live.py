@@ -217,7 +217,7 @@ def test_a_worker_killed_mid_job_is_resumed_and_the_change_applied_once(stack, p
     )
     force_before = service.attrs["Spec"]["TaskTemplate"].get("ForceUpdate", 0)
 
-    panel_client.post(reverse("services:redeploy", args=[service.id]))
+    panel_client.post(reverse("services:redeploy", args=[service.id]), {"confirm": "1"})
     job = Job.objects.latest("id")
     wait_until(lambda: "redeployed" in _codes(Job.objects.get(id=job.id)), timeout=30)
     stack.stop("worker", signal.SIGKILL)

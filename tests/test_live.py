@@ -7,11 +7,26 @@ from channels.testing import WebsocketCommunicator
 from dashboard.asgi import application
 from live import push
 
-from .conftest import running_tasks, wait_until, ws_headers
+from .conftest import ws_headers
+from .fixtures_stack import running_tasks
+from .support import wait_until
 
 
-def test_group_names_are_ascii_and_short():
-    name = push.service_group("x" * 25)
+@pytest.mark.parametrize(
+    ("service_id", "group"),
+    [
+        ("l1osv26vg9ru001yxdxvdhvre", "swarm.service.l1osv26vg9ru001yxdxvdhvre"),  # a real id stays whole
+        ("wéb ünïcode", "swarm.service.wbncode"),
+        ("a b/c:d.e-f_g*h?", "swarm.service.abcdefgh"),
+        ("日本語", "swarm.service."),
+        ("x" * 25 + "!" * 10 + "y" * 100, "swarm.service." + "x" * 25 + "y" * 39),
+    ],
+)
+def test_group_names_keep_only_ascii_letters_and_digits_and_stay_short(service_id, group):
+    name = push.service_group(service_id)
+
+    assert name == group
+    # channels refuses other names: ASCII letters, digits, hyphens, underscores and periods, under 100.
     assert name.isascii() and len(name) < 100
 
 

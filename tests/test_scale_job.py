@@ -8,47 +8,37 @@ from jobs import runner
 from jobs.models import Job
 from jobs.runner import job_run
 
-from .conftest import running_tasks, service_summary, wait_until
-
-
-@pytest.fixture
-def fake_service(monkeypatch):
-    service = service_summary()
-    monkeypatch.setattr(engine, "service_get", lambda service_id: service)
-    return service
-
-
-@pytest.fixture
-def no_enqueue(monkeypatch):
-    queued = []
-    monkeypatch.setattr("jobs.requests.job_enqueue", queued.append)
-    return queued
+from .fake_engine import GLOBAL
+from .fixtures_stack import running_tasks
+from .support import wait_until
 
 
 @pytest.mark.django_db
 @pytest.mark.parametrize("replicas", ["-1", "1.5", "1000000000", "", "two", "3\x00"])
-def test_bad_replicas_give_an_error_and_no_job(panel_client, fake_service, no_enqueue, replicas):
+def test_bad_replicas_give_an_error_and_no_job(panel_client, fake_engine, no_enqueue, replicas):
     response = panel_client.post(reverse("services:scale", args=["svc1"]), {"replicas": replicas}, follow=True)
 
     assert response.status_code == 200
     assert Job.objects.count() == 0
     assert no_enqueue == []
     assert list(response.context["messages"])
+    assert fake_engine.writes == []
 
 
 @pytest.mark.django_db
-def test_global_service_cannot_be_scaled(panel_client, monkeypatch, no_enqueue):
-    monkeypatch.setattr(engine, "service_get", lambda service_id: service_summary(mode="global", replicas=None))
+def test_global_service_cannot_be_scaled(panel_client, fake_engine, no_enqueue):
+    service_id = fake_engine.service_id(GLOBAL)
 
-    response = panel_client.post(reverse("services:scale", args=["svc1"]), {"replicas": "2"}, follow=True)
+    response = panel_client.post(reverse("services:scale", args=[service_id]), {"replicas": "2"}, follow=True)
 
     assert Job.objects.count() == 0
+    assert no_enqueue == []
     assert "Only replicated services" in response.content.decode()
 
 
 @pytest.mark.django_db
 def test_scale_creates_a_job_and_enqueues_it_on_commit(
-    panel_client, fake_service, no_enqueue, django_capture_on_commit_callbacks
+    panel_client, fake_engine, no_enqueue, django_capture_on_commit_callbacks
 ):
     with django_capture_on_commit_callbacks(execute=True):
         response = panel_client.post(reverse("services:scale", args=["svc1"]), {"replicas": "3"})
@@ -56,13 +46,14 @@ def test_scale_creates_a_job_and_enqueues_it_on_commit(
     job = Job.objects.get()
     assert response.status_code == 302
     assert response["Location"] == reverse("jobs:detail", args=[job.id])
-    assert (job.kind, job.service_id, job.params, job.state) == ("scale", "svc1", {"replicas": 3}, "queued")
+    assert (job.kind, job.service_id, job.service_name) == ("scale", "svc1", "rec-web")
+    assert (job.params, job.state) == ({"replicas": 3}, "queued")
     assert no_enqueue == [job.id]
 
 
 @pytest.mark.django_db
 def test_unreachable_queue_fails_the_job_with_a_reason(
-    panel_client, fake_service, monkeypatch, django_capture_on_commit_callbacks
+    panel_client, fake_engine, monkeypatch, django_capture_on_commit_callbacks
 ):
     from kombu.exceptions import OperationalError
 
@@ -131,7 +122,7 @@ def test_job_page_shows_state_and_result(panel_client):
     assert 'data-state="succeeded"' in html
     assert "Replicas set to 4." in html
     assert 'value="100"' in html
-    assert f'data-live-ws="/ws/jobs/{job.id}/"' in html
+    assert f'hx-ws:connect="/ws/jobs/{job.id}/"' in html
 
 
 @pytest.mark.slow

@@ -1,5 +1,5 @@
 """The updates app without an engine: schedule, flag, the Updates page, and a check's decisions
-with the engine faked at its one seam (engine)."""
+on the fake engine (the recorded swarm, tests/fake_engine.py)."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from jobs.models import Job
 from updates import policy, runners, targets
 from updates.models import UpdatePolicy, UpdateTarget
 
-from .conftest import service_summary
+from .fake_engine import WEB
 
 UTC = datetime.UTC
 pytestmark = pytest.mark.django_db
@@ -85,13 +85,13 @@ def test_a_fixed_flag_is_shown_and_not_changed_by_the_page(panel_client, setting
     assert UpdatePolicy.objects.get().auto_update is True
 
 
-def test_check_now_starts_a_check_job(panel_client, django_capture_on_commit_callbacks, monkeypatch):
-    monkeypatch.setattr("jobs.requests.job_enqueue", lambda job_id: None)
-
-    response = panel_client.post(reverse("updates:check"))
+def test_check_now_starts_a_check_job(panel_client, django_capture_on_commit_callbacks, no_enqueue):
+    with django_capture_on_commit_callbacks(execute=True):
+        response = panel_client.post(reverse("updates:check"))
 
     job = Job.objects.get()
     assert job.kind == Job.Kind.UPDATE_CHECK
+    assert no_enqueue == [job.id]
     assert response["Location"] == reverse("jobs:detail", args=[job.id])
 
 
@@ -101,31 +101,22 @@ DIGEST_OLD = "sha256:" + "1" * 64
 DIGEST_NEW = "sha256:" + "2" * 64
 
 
+def _image(reference: str, *, opted_in: bool = True):
+    def change(spec: dict) -> None:
+        spec["TaskTemplate"]["ContainerSpec"]["Image"] = reference
+        if opted_in:
+            spec["Labels"][targets.AUTOUPDATE_LABEL] = "true"
+
+    return change
+
+
 @pytest.fixture
-def followed(monkeypatch):
-    """One labelled service on DIGEST_OLD; the registry holds DIGEST_NEW; the panel runs outside a container."""
-    service = service_summary(
-        id="svc1",
-        name="app",
-        image="reg:5000/app:1",
-        image_digest=DIGEST_OLD,
-        labels={targets.AUTOUPDATE_LABEL: "true"},
-    )
-    remote = {"digest": DIGEST_NEW}
-
-    def remote_digest(image):
-        if isinstance(remote["digest"], Exception):
-            raise remote["digest"]
-        return remote["digest"]
-
-    def not_in_container():
-        raise engine.NotInContainer("")
-
-    monkeypatch.setattr(engine, "container_self", not_in_container)
-    monkeypatch.setattr(engine, "services_labelled", lambda label: [service])
-    monkeypatch.setattr(engine, "image_remote_digest", remote_digest)
-    monkeypatch.setattr("jobs.requests.job_enqueue", lambda job_id: None)
-    return remote
+def followed(fake_engine, no_enqueue):
+    """rec-web (svc1), opted in, on DIGEST_OLD of reg:5000/app:1, whose registry holds DIGEST_NEW;
+    the tests run outside a container, so the panel itself is not updated."""
+    fake_engine.spec_change(WEB, _image(f"reg:5000/app:1@{DIGEST_OLD}"))
+    fake_engine.distributions["reg:5000/app:1"] = DIGEST_NEW
+    return fake_engine
 
 
 def _check() -> Job:
@@ -165,7 +156,7 @@ def test_a_rolled_back_digest_is_never_tried_again_by_itself(followed):
 
 
 def test_an_unreachable_registry_is_reported_and_changes_nothing(followed):
-    followed["digest"] = engine.RegistryUnreachable("dial tcp 127.0.0.1:5000: connection refused")
+    followed.distributions.clear()  # the engine's recorded answer: connection refused
 
     job = _check()
 
@@ -213,9 +204,8 @@ def test_image_references_are_split_like_the_cli_does(reference, parts):
     assert engine.image_reference_parts(reference) == parts
 
 
-def test_a_service_pinned_to_a_digest_is_not_supported(monkeypatch):
-    service = service_summary(image="reg:5000/app", image_digest=DIGEST_OLD)
-    monkeypatch.setattr(engine, "services_labelled", lambda label: [service])
+def test_a_service_pinned_to_a_digest_is_not_supported(fake_engine):
+    fake_engine.spec_change(WEB, _image(f"reg:5000/app@{DIGEST_OLD}"))
 
     (candidate,) = targets.labelled_candidates(exclude=set())
 

@@ -3,7 +3,6 @@
 import pytest
 from django.urls import reverse
 
-import engine
 from accounts.models import Installation, Profile
 from updates.models import UpdatePolicy
 
@@ -18,8 +17,9 @@ def fresh_installation(admin_login):
 
 
 @pytest.fixture
-def engine_ok(monkeypatch):
-    monkeypatch.setattr(engine, "swarm_info", lambda: engine.SwarmInfo(nodes=3, managers=1, engine_version="20.10.24"))
+def engine_ok(fake_engine):
+    """The recorded swarm: one manager node."""
+    return fake_engine
 
 
 def test_setup_resumes_at_the_stored_step(panel_client, fresh_installation):
@@ -50,7 +50,7 @@ def test_docker_step_reports_a_healthy_swarm(panel_client, fresh_installation, e
     html = panel_client.get(step("docker")).content.decode()
 
     assert "It is a Swarm manager." in html
-    assert "The swarm has 3 nodes." in html
+    assert "The swarm has 1 node." in html
 
 
 def test_docker_step_explains_an_unreachable_engine(panel_client, fresh_installation, settings):

@@ -61,14 +61,16 @@ class SwarmWatcher:
                 if self.stopping.is_set():
                     break
                 words = error_text(exc).message
-                self.status(Watcher.State.RECONNECTING, f"{words} ({exc.detail}); retry in {backoff:.0f} s")
+                # A code and data, not a sentence: the overview words it in its reader's language.
+                problem = {"detail": exc.detail, "seconds": round(backoff), "host": settings.DOCKER_HOST}
+                self.status(Watcher.State.RECONNECTING, exc.code, problem)
                 logger.warning("%s (%s); reconnecting in %.0fs", words, exc.detail, backoff)
                 self.stopping.wait(backoff)
                 backoff = min(backoff * 2, MAX_BACKOFF)
             finally:
                 self.close_stream()
                 close_old_connections()
-        self.status(Watcher.State.STOPPED, "")
+        self.status(Watcher.State.STOPPED)
         logger.info("watcher stopped")
 
     def stop(self) -> None:
@@ -95,7 +97,7 @@ class SwarmWatcher:
             self.pending |= recorder.swarm_sync() | {""}
         self.pending |= recorder.health_sync(node_id=self.identity.node_id)
         self.stream = engine.event_stream(since=now_ns / 1e9)
-        self.status(Watcher.State.CONNECTED, "")
+        self.status(Watcher.State.CONNECTED)
         logger.info("following Swarm events as %s (%s)", self.name, "manager" if self.identity.is_manager else "worker")
         self.flush()
 
@@ -181,7 +183,7 @@ class SwarmWatcher:
         # SWARMDECK_WATCHER_STALE_SECONDS, and spares the database a write a second per node.
         if time.monotonic() - self.last_heartbeat >= HEARTBEAT:
             self.last_heartbeat = time.monotonic()
-            self.status(Watcher.State.CONNECTED, "")
+            self.status(Watcher.State.CONNECTED)
         if self.pending:
             self.flush()
         if time.monotonic() - self.last_prune > PRUNE_EVERY:
@@ -190,13 +192,15 @@ class SwarmWatcher:
             if removed:
                 logger.info("pruned %d history rows older than %d days", removed, settings.SWARMDECK_HISTORY_DAYS)
 
-    def status(self, state: str, message: str) -> None:
+    def status(self, state: str, problem: str = "", problem_params: dict | None = None) -> None:
+        """Write the watcher's row: its state, its problem (an engine error code) and the heartbeat."""
         identity = self.identity
         Watcher.objects.update_or_create(
             name=self.name,
             defaults={
                 "state": state,
-                "message": message,
+                "problem": problem,
+                "problem_params": problem_params or {},
                 "node_id": identity.node_id if identity else "",
                 "hostname": identity.hostname if identity else "",
                 "is_manager": bool(identity and identity.is_manager),

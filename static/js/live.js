@@ -1,95 +1,126 @@
-// Live regions: an element with data-live-ws listens on that websocket; every message is a hint
-// that its content changed, so the element re-reads its fragment from data-live-url (the server
-// renders HTML; pushes are never trusted as state). After a reconnect it re-syncs the same way.
+// Live regions, with htmx 4 (static/vendor/): a wrapper with hx-ws:connect holds the websocket
+// (the hx-ws extension reconnects with backoff); each region inside it, marked data-live, re-reads its
+// fragment with hx-get when it hears "live:refresh" and morphs it in (hx-swap="innerMorph"), so focus,
+// selection, scroll and open <details> survive. Pushes are hints, never state: every JSON hint, and
+// every reconnect, makes the regions re-read the server. HTML pushed over the socket (hx-swap-oob) is
+// swapped by the extension itself.
 (function () {
   "use strict";
 
-  function liveRegion(element) {
-    var wsPath = element.getAttribute("data-live-ws");
-    var url = element.getAttribute("data-live-url");
-    var timer = null;
-    var retry = 500;
-    var opened = false;
-    // A small badge says whether the region is live; its words come from Django's JS catalog.
-    var badge = document.createElement("span");
-    badge.className = "live-badge";
-    badge.setAttribute("role", "status");
-    element.parentNode.insertBefore(badge, element);
+  // Morphing copies the server's attributes; a <details> stays the way the user left it.
+  htmx.registerExtension("live", {
+    htmx_before_morph_attr: function (element, detail) {
+      return !(detail.attrName === "open" && element.tagName === "DETAILS");
+    },
+  });
 
-    function showState(state) {
-      element.setAttribute("data-live-state", state);
-      badge.className = "live-badge " + state;
-      badge.textContent = state === "connected" ? gettext("Live") : gettext("Reconnecting…");
-    }
-
-    function editing() {
-      var active = document.activeElement;
-      return active && active !== document.body && element.contains(active) && active.tagName === "INPUT";
-    }
-
-    function refresh() {
-      timer = null;
-      if (editing()) {
-        // Do not replace a field the user is typing in; refresh when they leave it.
-        document.activeElement.addEventListener("blur", schedule, { once: true });
-        return;
-      }
-      fetch(url, { headers: { "HX-Request": "true" }, credentials: "same-origin" })
-        .then(function (response) {
-          if (response.redirected) {
-            // Logged out (here or in another tab): go where the server sends us, the login page.
-            window.location.assign(response.url);
-            throw new Error("redirected");
-          }
-          if (!response.ok) {
-            throw new Error(response.status);
-          }
-          return response.text();
-        })
-        .then(function (html) {
-          element.innerHTML = html;
-          element.dispatchEvent(new CustomEvent("live:refreshed", { bubbles: true }));
-        })
-        .catch(function () {
-          showState("stale");
-        });
-    }
-
-    // Events come in bursts (one scale = several task events); one re-read covers them all.
-    function schedule() {
-      if (timer === null) {
-        timer = window.setTimeout(refresh, 150);
-      }
-    }
-
-    function connect() {
-      var scheme = window.location.protocol === "https:" ? "wss://" : "ws://";
-      var socket = new WebSocket(scheme + window.location.host + wsPath);
-      socket.onopen = function () {
-        retry = 500;
-        showState("connected");
-        if (opened) {
-          schedule();
-        }
-        opened = true;
-      };
-      socket.onmessage = schedule;
-      socket.onclose = function (event) {
-        showState("reconnecting");
-        // A refused or closed socket may mean a logged-out session: the re-read finds out.
-        schedule();
-        if (event.code === 4401) {
-          return; // logged out: the re-read leads to the login page
-        }
-        window.setTimeout(connect, retry);
-        retry = Math.min(retry * 2, 15000);
-      };
-    }
-
-    connect();
+  function regions(connection) {
+    return connection.querySelectorAll("[data-live]");
   }
 
-  document.addEventListener("DOMContentLoaded", function () {
-    document.querySelectorAll("[data-live-ws]").forEach(liveRegion);
+  function refresh(connection) {
+    regions(connection).forEach(function (region) {
+      htmx.trigger(region, "live:refresh");
+    });
+  }
+
+  // A small badge says whether the regions are live; its words come from Django's JS catalog.
+  function show(connection, state) {
+    var badge = connection.querySelector(":scope > .live-badge");
+    if (!badge) {
+      badge = document.createElement("span");
+      badge.setAttribute("role", "status");
+      connection.prepend(badge);
+    }
+    badge.className = "live-badge " + state;
+    badge.textContent = state === "connected" ? gettext("Live") : gettext("Reconnecting…");
+    regions(connection).forEach(function (region) {
+      region.setAttribute("data-live-state", state);
+    });
+  }
+
+  var leaving = false;
+  window.addEventListener("beforeunload", function () {
+    leaving = true;
+  });
+  window.addEventListener("pageshow", function () {
+    leaving = false;
+  });
+
+  function isHint(message) {
+    // {"kind": ...} is a hint to re-read; anything else (HTML, {"content": ...}) the extension swaps.
+    if (typeof message.data !== "string" || message.data.charAt(0) !== "{") {
+      return false;
+    }
+    try {
+      return JSON.parse(message.data).content === undefined;
+    } catch (error) {
+      return false;
+    }
+  }
+
+  document.addEventListener("htmx:ws:after:connection", function (event) {
+    var connection = event.target;
+    show(connection, "connected");
+    if (connection.liveOpened) {
+      refresh(connection); // hints sent while the socket was down are lost: re-read
+    }
+    connection.liveOpened = true;
+  });
+
+  document.addEventListener("htmx:ws:after:message:incoming", function (event) {
+    if (isHint(event.detail.message)) {
+      refresh(event.target);
+    }
+  });
+
+  document.addEventListener("htmx:ws:close", function (event) {
+    if (event.detail.reason !== "closed") {
+      return; // the region left the page
+    }
+    show(event.target, "reconnecting");
+    if (event.detail.code === 4401) {
+      // Logged out (live/consumers.py): a reload reaches the login page. When this page is already
+      // leaving (its own Log out button), the reload waits so as not to cancel that navigation.
+      window.setTimeout(function () {
+        window.location.reload();
+      }, leaving ? 3000 : 0);
+      return;
+    }
+    if (!document.hidden) {
+      // A refused socket may mean a logged-out session: the re-read finds out (and redirects).
+      refresh(event.target);
+    }
+  });
+
+  document.addEventListener("htmx:before:response", function (event) {
+    var region = event.target;
+    if (!region.matches || !region.matches("[data-live]")) {
+      return;
+    }
+    var response = event.detail.ctx.response.raw;
+    if (response.redirected) {
+      // Logged out (here or in another tab): go where the server sends us, the login page.
+      event.preventDefault();
+      window.location.assign(response.url);
+    } else if (!response.ok) {
+      event.preventDefault(); // keep the last good content, and say it may be old
+      region.setAttribute("data-live-state", "stale");
+    }
+  });
+
+  document.addEventListener("htmx:after:swap", function (event) {
+    var region = event.target;
+    if (region.matches && region.matches("[data-live][data-live-state=stale]")) {
+      var connection = region.closest("[hx-ws\\:connect]");
+      var badge = connection && connection.querySelector(":scope > .live-badge.connected");
+      region.setAttribute("data-live-state", badge ? "connected" : "reconnecting");
+    }
+  });
+
+  document.addEventListener("htmx:error", function (event) {
+    if (event.target.matches && event.target.matches("[data-live]")) {
+      event.target.setAttribute("data-live-state", "stale");
+    }
   });
 })();

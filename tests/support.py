@@ -1,0 +1,42 @@
+"""What every test module may use: paths, names, and waiting for the real stack to get there.
+
+A plain module (not a conftest), so the fixture modules and the tests import it alike.
+"""
+
+from __future__ import annotations
+
+import socket
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+VENV_BIN = Path(sys.executable).parent
+ARTIFACTS = ROOT / "test-artifacts"
+TEST_LABEL = "swarmdeck.test"
+TEST_IMAGE = "swarmdeck-test/busybox:1"
+
+
+def wait_until(
+    predicate: Callable[[], object], timeout: float = 30, interval: float = 0.2, message: str = "", fail: bool = True
+):
+    """Poll until predicate() is truthy; return its value, or fail with message (None if not fail)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = predicate()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            if not fail:
+                return None
+            pytest.fail(message or f"condition not met within {timeout}s")
+        time.sleep(interval)
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]

@@ -1,0 +1,70 @@
+"""A database made by the release before the move keeps every row: jobs, history and watchers
+moved from the services app to jobs, history and watcher without copying a table."""
+
+import pytest
+from django.db import connection
+from django.db.migrations.executor import MigrationExecutor
+from django.utils import timezone
+
+# The last migrations of the release that kept every model in the services app.
+BEFORE_MOVE = [
+    ("services", "0004_alter_job_kind"),
+    ("accounts", "0001_initial"),
+    ("contenttypes", "0002_remove_content_type_name"),
+    ("auth", "0012_alter_user_first_name_max_length"),
+]
+
+
+def _migrate(targets):
+    executor = MigrationExecutor(connection)
+    executor.loader.build_graph()
+    executor.migrate(targets)
+    return executor.loader.project_state(targets).apps
+
+
+def _latest():
+    executor = MigrationExecutor(connection)
+    return executor.loader.graph.leaf_nodes()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_jobs_history_and_watchers_survive_the_move():
+    old = _migrate(BEFORE_MOVE)
+    User = old.get_model("auth", "User")
+    admin = User.objects.create(username="admin")
+    now = timezone.now()
+    old.get_model("services", "Job").objects.create(
+        kind="scale",
+        service_id="svc1",
+        service_name="web",
+        params={"replicas": 3},
+        state="succeeded",
+        steps=[{"at": now.isoformat(), "code": "scaled", "params": {"replicas": 3}}],
+        requested_by=admin,
+    )
+    task = old.get_model("services", "Task").objects.create(
+        task_id="t1", service_id="svc1", service_name="web", slot=1, state="failed", created_at=now, state_at=now
+    )
+    old.get_model("services", "TaskTransition").objects.create(task=task, state="failed", at=now, exit_code=15)
+    old.get_model("services", "ServiceEvent").objects.create(
+        key="k1", service_id="svc1", service_name="web", at=now, kind="container die", detail="web.1: exit 15"
+    )
+    old.get_model("services", "Watcher").objects.create(name="manager1", state="connected")
+    ContentType = old.get_model("contenttypes", "ContentType")
+    ContentType.objects.filter(model="job").delete()  # the test database made them for the current code
+    ContentType.objects.create(app_label="services", model="job")
+
+    new = _migrate(_latest())
+
+    job = new.get_model("jobs", "Job").objects.get()
+    assert (job.service_name, job.params, job.steps[0]["code"], job.requested_by.username) == (
+        "web",
+        {"replicas": 3},
+        "scaled",
+        "admin",
+    )
+    transition = new.get_model("history", "TaskTransition").objects.select_related("task").get()
+    assert (transition.task.task_id, transition.exit_code) == ("t1", 15)
+    assert new.get_model("history", "ServiceEvent").objects.get().service_name == "web"
+    assert new.get_model("watcher", "Watcher").objects.get().name == "manager1"
+    assert new.get_model("contenttypes", "ContentType").objects.get(model="job").app_label == "jobs"
