@@ -8,6 +8,8 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
+from history.labels import UpdateState, label
+
 STEPS = {
     "queued": _("Queued by {user}."),
     "claimed": _("Started (attempt {attempt})."),
@@ -122,8 +124,11 @@ def render(messages: dict, code: str, params: dict | None = None) -> str:
     template = messages.get(code)
     if template is None:
         return code
+    params = {"host": settings.DOCKER_HOST, **(params or {})}
+    if "state" in params:  # a Swarm update state, stored as its code
+        params["state"] = label(UpdateState, params["state"])
     try:
         # The engine's address is known to every message; the rest comes with the step.
-        return str(template).format(**{"host": settings.DOCKER_HOST, **(params or {})})
+        return str(template).format(**params)
     except (KeyError, IndexError):
         return str(template)

@@ -19,6 +19,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 import engine
+from history.labels import UpdateState
 
 from . import requests as job_requests
 from .models import Job
@@ -32,6 +33,10 @@ SETTLE = 3.0  # seconds a change without rolling update may take to show up as c
 # Seconds the tasks may stay short of the desired count once Swarm considers the rollout done
 # (tasks failing, no node with room...) before the job fails with their error.
 CONVERGE_GRACE = 30.0
+# Swarm is replacing tasks, or stopped part-way: progress counts the tasks made since it began.
+UPDATE_STATES_UNDER_WAY = frozenset(
+    {UpdateState.UPDATING, UpdateState.ROLLBACK_STARTED, UpdateState.PAUSED, UpdateState.ROLLBACK_PAUSED}
+)
 
 
 class JobHandedOver(Exception):
@@ -130,7 +135,7 @@ def rollout_follow(job: Job, *, expect_update: bool, service_id: str = "") -> No
         update = detail.update_status
         fresh = update if update and update.started_at and update.started_at >= started_at else None
         summary = detail.summary
-        if fresh and fresh.state in ("updating", "rollback_started", "paused", "rollback_paused"):
+        if fresh and fresh.state in UPDATE_STATES_UNDER_WAY:
             tasks = engine.task_list(service_id=summary.id, desired_running=True)
             done = sum(1 for t in tasks if t.state == "running" and t.created_at >= fresh.started_at)
         else:
@@ -148,7 +153,7 @@ def rollout_follow(job: Job, *, expect_update: bool, service_id: str = "") -> No
             raise JobStopped(job.id)
         if _rollout_done(job, fresh, summary, expect_update, time.monotonic() - begun):
             return
-        if (fresh is None or fresh.state == "completed") and summary.tasks_running < summary.tasks_desired:
+        if (fresh is None or fresh.state == UpdateState.COMPLETED) and summary.tasks_running < summary.tasks_desired:
             short_since = short_since or time.monotonic()
             if time.monotonic() - short_since > CONVERGE_GRACE:
                 raise JobOutcome(
@@ -179,13 +184,13 @@ def _rollout_done(
     converged = summary.tasks_running == summary.tasks_desired
     if update is not None:
         message = update.message
-        if update.state == "completed":
+        if update.state == UpdateState.COMPLETED:
             return converged
-        if update.state == "paused":
+        if update.state == UpdateState.PAUSED:
             raise JobOutcome(Job.State.PAUSED, "paused", detail=message, message=message)
-        if update.state == "rollback_paused":
+        if update.state == UpdateState.ROLLBACK_PAUSED:
             raise JobOutcome(Job.State.PAUSED, "rollback_paused", detail=message, message=message)
-        if update.state == "rollback_completed":
+        if update.state == UpdateState.ROLLBACK_COMPLETED:
             if job.kind == Job.Kind.ROLLBACK:
                 return converged
             raise JobOutcome(Job.State.ROLLED_BACK, "rolled_back", detail=message, message=message)

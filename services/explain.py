@@ -44,7 +44,7 @@ SECRET_MARKERS = ("PASS", "TOKEN", "SECRET", "KEY", "CREDENTIAL", "PRIVATE")
 MASK = "••••••"
 
 
-def format_duration_ns(ns: int | None) -> str:
+def duration_words(ns: int | None) -> str:
     """A nanosecond duration as its two largest whole units, e.g. "1 min 30 s"."""
     if ns is None or ns <= 0:
         return _("{n} s").format(n=0)
@@ -118,10 +118,10 @@ def restart_outlook(
         return _("The restart policy is “none”: Swarm will not restart it.")
     if condition == "on-failure" and exit_code == 0:
         return _("It finished successfully, so Swarm will not restart it (it restarts only on failure).")
-    delay = format_duration_ns(delay_ns)
+    delay = duration_words(delay_ns)
     if max_attempts <= 0:
         return _("Swarm will restart it after {delay}, without limit.").format(delay=delay)
-    window = format_duration_ns(window_ns)
+    window = duration_words(window_ns)
     left = max(max_attempts - failures_in_window, 0)
     if left == 0:
         if window_ns > 0:
@@ -168,7 +168,7 @@ def describe_healthcheck(healthcheck: engine.HealthCheck | None) -> str:
     start_period = healthcheck.start_period or 0
     sentences = [
         _("Runs `{command}` every {interval} (timeout {timeout}).").format(
-            command=command, interval=format_duration_ns(interval), timeout=format_duration_ns(timeout)
+            command=command, interval=duration_words(interval), timeout=duration_words(timeout)
         ),
         ngettext(
             "After {retries} failure the task is marked unhealthy and replaced.",
@@ -178,7 +178,7 @@ def describe_healthcheck(healthcheck: engine.HealthCheck | None) -> str:
     ]
     if start_period:
         sentences.append(
-            _("Failures during the first {period} do not count.").format(period=format_duration_ns(start_period))
+            _("Failures during the first {period} do not count.").format(period=duration_words(start_period))
         )
     return " ".join(sentences)
 
@@ -195,7 +195,7 @@ def describe_restart_policy(policy: engine.RestartPolicy | None) -> str:
     if condition == "none":
         return _("Never restart.")
     when = _("Restart on failure (non-zero exit)") if condition == "on-failure" else _("Always restart")
-    delay = format_duration_ns(_or(policy.delay, RESTART_DELAY))
+    delay = duration_words(_or(policy.delay, RESTART_DELAY))
     attempts = _or(policy.max_attempts, 0)
     window = _or(policy.window, 0)
     if attempts <= 0:
@@ -212,7 +212,7 @@ def describe_restart_policy(policy: engine.RestartPolicy | None) -> str:
             "{when}, {delay} after the task stops, at most {count} times.",
             attempts,
         )
-    return text.format(when=when, delay=delay, count=attempts, window=format_duration_ns(window))
+    return text.format(when=when, delay=delay, count=attempts, window=duration_words(window))
 
 
 def describe_update_config(config: engine.RolloutConfig | None, *, rollback: bool = False) -> str:
@@ -239,9 +239,9 @@ def describe_update_config(config: engine.RolloutConfig | None, *, rollback: boo
             )
         )
     if delay:
-        sentences.append(_("Waits {delay} between batches.").format(delay=format_duration_ns(delay)))
+        sentences.append(_("Waits {delay} between batches.").format(delay=duration_words(delay)))
     if monitor:
-        sentences.append(_("Each new task is watched for {monitor}.").format(monitor=format_duration_ns(monitor)))
+        sentences.append(_("Each new task is watched for {monitor}.").format(monitor=duration_words(monitor)))
     if config.order == "start-first":
         sentences.append(_("Starts the new task before stopping the old one."))
     else:

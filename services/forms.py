@@ -66,7 +66,7 @@ class _Parsed(_Text):
 class _Duration(_Parsed):
     """A Go-style duration ("30s", "1m30s", "500ms") stored as nanoseconds."""
 
-    parse = staticmethod(specs.parse_duration)
+    parse = staticmethod(specs.go_duration_parse)
     error = _("“{value}” is not a duration; write it like 500ms, 10s or 1m30s.")
     example = _("For example 500ms, 10s, 1m30s.")
 

@@ -30,7 +30,7 @@ MEMORY_UNITS = {"": 1, "b": 1, "k": 1024, "m": 1024**2, "g": 1024**3, "t": 1024*
 _MEMORY = re.compile(r"^(\d+(?:\.\d+)?)\s*([kmgt]?)i?b?$", re.IGNORECASE)
 
 
-def parse_duration(text: str) -> int:
+def go_duration_parse(text: str) -> int:
     """Go-style durations ("1m30s", "500ms", "10s") to nanoseconds; ValueError otherwise."""
     text = text.strip()
     if text in ("0", ""):
@@ -46,7 +46,7 @@ def parse_duration(text: str) -> int:
     return int(total)
 
 
-def format_duration(ns: int | None) -> str:
+def go_duration_format(ns: int | None) -> str:
     """Nanoseconds back to the shortest Go-style text ("1m30s"); "" for none, "0s" for an explicit 0."""
     if ns is None:
         return ""
@@ -465,14 +465,14 @@ def form_values(config: engine.ServiceConfig) -> dict:
         "ports": "\n".join(format_port(port) for port in config.ports),
         "mounts": "\n".join(format_mount(mount) for mount in config.mounts),
         "health_cmd": health_text(health.test),
-        "health_interval": format_duration(health.interval),
-        "health_timeout": format_duration(health.timeout),
+        "health_interval": go_duration_format(health.interval),
+        "health_timeout": go_duration_format(health.timeout),
         "health_retries": health.retries,
-        "health_start_period": format_duration(health.start_period),
+        "health_start_period": go_duration_format(health.start_period),
         "restart_condition": restart.condition or DEFAULTS["restart_condition"],
-        "restart_delay": format_duration(restart.delay),
+        "restart_delay": go_duration_format(restart.delay),
         "restart_max_attempts": restart.max_attempts,
-        "restart_window": format_duration(restart.window),
+        "restart_window": go_duration_format(restart.window),
         "limit_cpus": resources.limit_nano_cpus / 1e9 if resources.limit_nano_cpus else None,
         "limit_memory": format_memory(resources.limit_memory),
         "reserve_cpus": resources.reserve_nano_cpus / 1e9 if resources.reserve_nano_cpus else None,
@@ -480,9 +480,9 @@ def form_values(config: engine.ServiceConfig) -> dict:
     }
     for prefix, rollout in (("update", config.update), ("rollback", config.rollback)):
         values[f"{prefix}_parallelism"] = rollout.parallelism
-        values[f"{prefix}_delay"] = format_duration(rollout.delay)
+        values[f"{prefix}_delay"] = go_duration_format(rollout.delay)
         values[f"{prefix}_failure_action"] = rollout.failure_action or DEFAULTS[f"{prefix}_failure_action"]
-        values[f"{prefix}_monitor"] = format_duration(rollout.monitor)
+        values[f"{prefix}_monitor"] = go_duration_format(rollout.monitor)
         values[f"{prefix}_max_failure_ratio"] = rollout.max_failure_ratio
         values[f"{prefix}_order"] = rollout.order or DEFAULTS[f"{prefix}_order"]
     return values

@@ -9,7 +9,7 @@ from django.utils import translation
 
 import engine
 from services import explain
-from services.explain import explain_exit, format_duration_ns, mask_env, restart_outlook
+from services.explain import duration_words, explain_exit, mask_env, restart_outlook
 
 
 def describe_healthcheck(raw):
@@ -40,7 +40,7 @@ def assert_clean(text: str) -> None:
     assert "{" not in text and "}" not in text
 
 
-# format_duration_ns
+# duration_words
 
 
 @pytest.mark.parametrize(
@@ -62,7 +62,7 @@ def assert_clean(text: str) -> None:
     ],
 )
 def test_format_duration_ns(ns, expected):
-    assert format_duration_ns(ns) == expected
+    assert duration_words(ns) == expected
 
 
 # explain_exit
@@ -408,7 +408,7 @@ def test_config_advice_disabled_health_check_counts_as_none():
 # Under another language (no Spanish catalogue for these strings yet): no crash, no leaked placeholder.
 
 CALLS = [
-    pytest.param(lambda: format_duration_ns(2 * H + 5 * MIN), id="format_duration_ns"),
+    pytest.param(lambda: duration_words(2 * H + 5 * MIN), id="duration_words"),
     pytest.param(lambda: explain_exit(137, "dockerexec: unhealthy container"), id="explain_exit"),
     pytest.param(lambda: _outlook(max_attempts=3, failures_in_window=3, window_ns=MIN), id="restart_outlook"),
     pytest.param(lambda: describe_healthcheck({"Test": ["CMD", "true"], "StartPeriod": 10 * S}), id="healthcheck"),

@@ -156,8 +156,8 @@ def test_update_keeps_what_the_user_did_not_touch():
 
 @pytest.mark.parametrize(("text", "ns"), [("500ms", 500_000_000), ("1m30s", 90_000_000_000), ("2h", 7_200_000_000_000)])
 def test_durations(text, ns):
-    assert specs.parse_duration(text) == ns
-    assert specs.parse_duration(specs.format_duration(ns)) == ns
+    assert specs.go_duration_parse(text) == ns
+    assert specs.go_duration_parse(specs.go_duration_format(ns)) == ns
 
 
 # --- Docker's defaults: an empty field means the CLI without its flag ---------------------------
