@@ -35,7 +35,8 @@ def raw_engine(monkeypatch) -> FakeAPIClient:
 
 def test_the_recordings_name_the_engine_they_come_from():
     meta = recorded_meta()
-    assert meta["engine_version"] and meta["api_version"] >= "1.41"
+    assert meta["engine_version"]
+    assert tuple(int(part) for part in meta["api_version"].split(".")) >= (1, 41)
 
 
 # --- services -------------------------------------------------------------------------------------
@@ -136,7 +137,8 @@ def test_nodes_are_sorted_managers_first_then_by_hostname(raw_engine):
     for hostname, role in [("b-worker", "worker"), ("a-worker", "worker"), ("a-manager", "manager")]:
         node = {**manager, "ID": hostname, "Description": {**manager["Description"], "Hostname": hostname}}
         node["Spec"] = {**manager["Spec"], "Role": role}
-        node.pop("ManagerStatus", None) if role == "worker" else None
+        if role == "worker":
+            node.pop("ManagerStatus", None)
         raw_engine._nodes.append(node)
 
     nodes = engine.node_list()

@@ -56,12 +56,6 @@ def no_engine(monkeypatch):
     monkeypatch.setattr(engine.client, "api", refuse)
 
 
-@pytest.fixture
-def no_enqueue(monkeypatch):
-
-    monkeypatch.setattr("jobs.requests.job_enqueue", lambda job_id: None)
-
-
 def test_a_good_form_creates_one_job(panel_client, no_engine, no_enqueue):
     response = panel_client.post(reverse("services:create"), GOOD)
 
