@@ -18,7 +18,7 @@ from django.conf import settings
 # Imported below before pytest loads them as plugins: their asserts must still be rewritten.
 pytest.register_assert_rewrite("tests.fixtures_fake", "tests.fixtures_stack", "tests.fake_engine", "tests.support")
 
-from .fixtures_fake import NOW, SPEC, SUMMARY, service_summary, task_snapshot  # noqa: E402
+from .fixtures_fake import NOW, service_summary, task_snapshot  # noqa: E402
 from .fixtures_stack import REGISTRY, docker_cli, running_tasks  # noqa: E402
 from .support import ARTIFACTS, ROOT, TEST_IMAGE, TEST_LABEL, wait_until  # noqa: E402
 
@@ -29,8 +29,6 @@ __all__ = [
     "NOW",
     "REGISTRY",
     "ROOT",
-    "SPEC",
-    "SUMMARY",
     "TEST_IMAGE",
     "TEST_LABEL",
     "Login",

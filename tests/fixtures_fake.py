@@ -5,7 +5,7 @@ dataclasses for tests that need one value rather than a swarm.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
 import pytest
 
@@ -13,7 +13,7 @@ import engine
 
 from .fake_engine import CRASH, GLOBAL, MOUNTS, WEB, FakeAPIClient
 
-__all__ = ["CRASH", "GLOBAL", "MOUNTS", "NOW", "SPEC", "SUMMARY", "WEB", "service_summary", "task_snapshot"]
+__all__ = ["CRASH", "GLOBAL", "MOUNTS", "NOW", "WEB", "service_summary", "task_snapshot"]
 
 # rec-web, the recorded service the page tests look at most, answers to the id they always used.
 WEB_ID = "svc1"
@@ -81,33 +81,6 @@ def service_summary(**overrides) -> engine.ServiceSummary:
 
 
 NOW = datetime(2026, 11, 26, 10, 0, tzinfo=UTC)
-SPEC = {
-    "Name": "web",
-    "Labels": {"tier": "front"},
-    "Mode": {"Replicated": {"Replicas": 2}},
-    "TaskTemplate": {
-        "ContainerSpec": {
-            "Image": "busybox:1",
-            "Args": ["httpd", "-f"],
-            "Env": ["DB_PASSWORD=x"],
-            "Healthcheck": {"Test": ["CMD-SHELL", "true"]},
-        },
-        "RestartPolicy": {"Condition": "on-failure", "MaxAttempts": 3},
-    },
-    "UpdateConfig": {"FailureAction": "pause"},
-}
-SUMMARY = service_summary(
-    image="busybox:1",
-    image_digest="sha256:" + "a" * 64,
-    replicas=2,
-    tasks_running=1,
-    tasks_desired=2,
-    version=7,
-    updated_at=NOW,
-    update_state="paused",
-    labels={"tier": "front"},
-    spec=SPEC,
-)
 
 
 def task_snapshot(task_id="t1", state="running", desired="running", error="", exit_code=None, **overrides):
@@ -128,43 +101,3 @@ def task_snapshot(task_id="t1", state="running", desired="running", error="", ex
         state_at=NOW,
     )
     return engine.TaskSnapshot(**{**values, **overrides})
-
-
-# --- legacy: the engine's functions replaced by dataclasses ------------------------------------------
-
-TASKS = [
-    task_snapshot("t1"),
-    task_snapshot("t0", "failed", "shutdown", "task: non-zero exit (137): dockerexec: unhealthy container", 137),
-]
-NODE = engine.NodeSnapshot("node1", "vm", "manager", "active", "ready", "20.10.24", "127.0.0.1", True)
-
-
-@pytest.fixture
-def fake_swarm(monkeypatch, db):
-    """Legacy, for the tests written before fake_engine (it skips the parsing of engine JSON; new
-    tests use fake_engine or fake_web): one service "web" (1 of 2 tasks running, update paused, a
-    task killed as unhealthy), one node."""
-    from history.models import Task
-
-    update = engine.UpdateStatus("paused", NOW, None, "update paused due to failure")
-    detail = engine.ServiceDetail(summary=SUMMARY, spec=SPEC, previous_spec=SPEC, update_status=update)
-    monkeypatch.setattr(engine, "service_list", lambda: [SUMMARY])
-    monkeypatch.setattr(engine, "service_get", lambda service_id: SUMMARY)
-    monkeypatch.setattr(engine, "service_detail", lambda service_id: detail)
-    monkeypatch.setattr(engine, "task_list", lambda service_id=None, desired_running=False: TASKS)
-    monkeypatch.setattr(engine, "node_list", lambda: [NODE])
-    monkeypatch.setattr(engine, "swarm_info", lambda: engine.SwarmInfo(nodes=1, managers=1, engine_version="20.10.24"))
-    Task.objects.create(
-        task_id="t0",
-        service_id="svc1",
-        service_name="web",
-        slot=1,
-        state="failed",
-        exit_code=137,
-        error=TASKS[1].error,
-        created_at=NOW,
-        state_at=NOW,
-        ended_at=datetime.now(UTC) - timedelta(minutes=5),
-        end_cause="unhealthy",
-        end_cause_final=True,
-    )

@@ -59,7 +59,7 @@ def _assert_skip_link_first(html: str) -> None:
     assert page.main_ids == ["content"]
 
 
-def test_skip_link_is_the_first_focusable_element_and_targets_main(panel_client, fake_swarm):
+def test_skip_link_is_the_first_focusable_element_and_targets_main(panel_client, fake_web):
     for url in (reverse("overview"), reverse("services:list"), reverse("services:detail", args=["svc1"])):
         html = panel_client.get(url).content.decode()
         _assert_skip_link_first(html)
@@ -75,7 +75,7 @@ def _sort_of(panel_client, sort: str) -> dict[str, str]:
     return {header["text"]: header.get("aria-sort") for header in _parse(html).headers}
 
 
-def test_sorted_column_headers_say_their_order(panel_client, fake_swarm):
+def test_sorted_column_headers_say_their_order(panel_client, fake_web):
     by_name = _sort_of(panel_client, "name")
     assert by_name["Name"] == "ascending"
     assert set(by_name.values()) == {"ascending", "none", None}  # None: the Scale column is not sortable
@@ -88,7 +88,7 @@ def test_sorted_column_headers_say_their_order(panel_client, fake_swarm):
     assert [value for value in by_restarts.values() if value not in ("none", None)] == ["descending"]
 
 
-def test_the_services_table_scrolls_inside_its_own_labelled_region(panel_client, fake_swarm):
+def test_the_services_table_scrolls_inside_its_own_labelled_region(panel_client, fake_web):
     html = panel_client.get(reverse("services:list")).content.decode()
 
     region = html.index('<div class="table-scroll" role="region" aria-label="Services" tabindex="0">')

@@ -7,13 +7,7 @@ import engine
 from jobs.models import Job
 
 from .conftest import service_summary
-
-
-@pytest.fixture
-def no_enqueue(monkeypatch):
-    queued = []
-    monkeypatch.setattr("jobs.requests.job_enqueue", queued.append)
-    return queued
+from .fixtures_fake import WEB
 
 
 @pytest.fixture
@@ -70,18 +64,18 @@ def test_scaling_to_more_than_zero_needs_no_confirmation(panel_client, running_s
     assert Job.objects.get().params == {"replicas": 1}
 
 
-def test_redeploy_get_shows_the_confirmation_and_requests_no_job(panel_client, fake_swarm, no_enqueue):
+def test_redeploy_get_shows_the_confirmation_and_requests_no_job(panel_client, fake_web, no_enqueue):
     response = panel_client.get(reverse("services:redeploy", args=["svc1"]))
 
     assert response.status_code == 200
     html = response.content.decode()
-    assert "Redeploy web" in html
+    assert f"Redeploy {WEB}" in html
     assert 'id="confirm-redeploy"' in html
     assert '<input type="hidden" name="confirm" value="1">' in html
     assert Job.objects.count() == 0
 
 
-def test_the_detail_pages_redeploy_button_leads_to_the_confirmation(panel_client, fake_swarm, no_enqueue):
+def test_the_detail_pages_redeploy_button_leads_to_the_confirmation(panel_client, fake_web, no_enqueue):
     url = reverse("services:redeploy", args=["svc1"])
     assert f'action="{url}"' in panel_client.get(reverse("services:detail", args=["svc1"])).content.decode()
 
@@ -93,7 +87,7 @@ def test_the_detail_pages_redeploy_button_leads_to_the_confirmation(panel_client
     assert no_enqueue == []
 
 
-def test_redeploy_confirmed_requests_the_job(panel_client, fake_swarm, no_enqueue, django_capture_on_commit_callbacks):
+def test_redeploy_confirmed_requests_the_job(panel_client, fake_web, no_enqueue, django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks(execute=True):
         response = panel_client.post(reverse("services:redeploy", args=["svc1"]), {"confirm": "1"})
 

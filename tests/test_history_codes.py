@@ -88,15 +88,14 @@ def test_service_events_are_stored_as_a_code_and_data(action, attributes, kind, 
 
 
 @pytest.mark.django_db
-def test_update_status_changes_are_stored_as_a_code_and_the_engines_words(fake_swarm):
+def test_update_status_changes_are_stored_as_a_code_and_the_engines_words(fake_web):
     assert recorder.service_sync(service_id="svc1")
 
+    said = engine.service_detail(service_id="svc1").update_status.message  # the engine's own words
+    assert said.startswith("update paused due to failure")
     event = ServiceEvent.objects.get()
-    assert (event.kind, event.params) == (
-        "update_status",
-        {"state": "paused", "message": "update paused due to failure"},
-    )
-    assert (event.detail, event.note) == ("update paused", "update paused due to failure")
+    assert (event.kind, event.params) == ("update_status", {"state": "paused", "message": said})
+    assert (event.detail, event.note) == ("update paused", said)
 
 
 def test_unknown_codes_are_shown_as_they_are():
@@ -146,7 +145,7 @@ def pseudo_locale(monkeypatch):
 
 
 @pytest.mark.django_db
-def test_the_service_page_words_events_causes_and_states_through_gettext(panel_client, fake_swarm, pseudo_locale):
+def test_the_service_page_words_events_causes_and_states_through_gettext(panel_client, fake_web, pseudo_locale):
     recorder.event_record(_event("die", {**TASK_ATTRIBUTES, "com.docker.swarm.service.id": "svc1", "exitCode": "15"}))
     recorder.event_record(
         _event("health_status: unhealthy", {**TASK_ATTRIBUTES, "com.docker.swarm.service.id": "svc1"}, time_nano=2)
@@ -157,7 +156,8 @@ def test_the_service_page_words_events_causes_and_states_through_gettext(panel_c
 
     assert "«task exited»</strong> «web.3: exit code 15»" in html
     assert "«health check»</strong> «web.3: «unhealthy»»" in html
-    assert '«update status»</strong> «update paused» <span class="muted">update paused due to failure</span>' in html
+    said = engine.service_detail(service_id="svc1").update_status.message
+    assert f'«update status»</strong> «update paused» <span class="muted">{said}</span>' in html
     assert '<span class="legend cause-exit">«non-zero exit»</span>' in html  # the chart legend
     assert ">«update paused»</span>" in html  # the update state badge
     assert ">«running»</td>" in html  # the task state
@@ -165,7 +165,7 @@ def test_the_service_page_words_events_causes_and_states_through_gettext(panel_c
 
 
 @pytest.mark.django_db
-def test_the_overview_words_watcher_problems_and_update_states_through_gettext(panel_client, fake_swarm, pseudo_locale):
+def test_the_overview_words_watcher_problems_and_update_states_through_gettext(panel_client, fake_web, pseudo_locale):
     Watcher.objects.create(
         name="node-a",
         state="reconnecting",

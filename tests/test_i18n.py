@@ -287,8 +287,7 @@ def test_the_language_bar_is_on_every_page_and_remembers_the_choice(client, admi
     assert '<html lang="es">' in client.get(reverse("services:list")).content.decode()
 
 
-def test_job_messages_follow_the_reader_language(client, admin_login, job, monkeypatch):
-    monkeypatch.setattr("jobs.requests.job_enqueue", lambda job_id: None)
+def test_job_messages_follow_the_reader_language(client, admin_login, job, monkeypatch, no_enqueue):
     from django.contrib.auth import get_user_model
 
     client.force_login(get_user_model().objects.get())

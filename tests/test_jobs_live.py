@@ -168,8 +168,8 @@ def _race_once(service):
     return apply, race_times
 
 
-def test_a_stale_version_is_retried_and_keeps_both_changes(stack, make_service, monkeypatch):
-    monkeypatch.setattr("jobs.requests.job_enqueue", lambda job_id: None)  # run here, where the race is staged
+def test_a_stale_version_is_retried_and_keeps_both_changes(stack, make_service, monkeypatch, no_enqueue):
+    # no_enqueue: the job runs here, where the race is staged, not on the worker
     service = _service(make_service)
     apply, _times = _race_once(service)
     monkeypatch.setattr(specs, "spec_apply", apply)
@@ -188,10 +188,9 @@ def test_a_stale_version_is_retried_and_keeps_both_changes(stack, make_service, 
 
 
 def test_a_stale_version_fails_with_the_conflict_message_when_retries_run_out(
-    stack, make_service, monkeypatch, settings, panel_client
+    stack, make_service, monkeypatch, settings, panel_client, no_enqueue
 ):
     settings.SWARMDECK_JOB_CONFLICT_RETRIES = 1
-    monkeypatch.setattr("jobs.requests.job_enqueue", lambda job_id: None)
     service = _service(make_service)
     apply, times = _race_once(service)
     times[0] = 10

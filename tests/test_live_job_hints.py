@@ -29,8 +29,7 @@ def _hints_while(change, headers, path: str) -> list[dict]:
     return async_to_sync(run)()
 
 
-def test_a_new_job_reaches_the_jobs_list_and_its_services_page(memory_channel_layer, panel_client, monkeypatch):
-    monkeypatch.setattr("jobs.requests.job_enqueue", lambda job_id: None)
+def test_a_new_job_reaches_the_jobs_list_and_its_services_page(memory_channel_layer, panel_client, no_enqueue):
     created = []
 
     def request():
