@@ -77,9 +77,9 @@ def test_redeploy_get_shows_the_confirmation_and_requests_no_job(panel_client, f
 
 def test_the_detail_pages_redeploy_button_leads_to_the_confirmation(panel_client, fake_web, no_enqueue):
     url = reverse("services:redeploy", args=["svc1"])
-    assert f'action="{url}"' in panel_client.get(reverse("services:detail", args=["svc1"])).content.decode()
+    assert f'id="redeploy" href="{url}"' in panel_client.get(reverse("services:detail", args=["svc1"])).content.decode()
 
-    response = panel_client.post(url)  # what the detail page's button sends: no confirm
+    response = panel_client.post(url)  # a post without the confirmation's confirm=1 only asks
 
     assert response.status_code == 302
     assert response["Location"] == url

@@ -234,6 +234,7 @@ def _latest():
 
 
 BEFORE_CODES = [("history", "0001_initial"), ("watcher", "0001_initial")]
+MIGRATED = "svc-migrated"
 OLD_EVENTS = [  # (old kind, old detail, new kind, new params)
     ("container die", "web.2: exit 15", "container_die", {"task": "web.2", "exit_code": 15}),
     ("container die", "web.2: exit -1", "container_die", {"task": "web.2", "exit_code": -1}),
@@ -274,7 +275,7 @@ def test_old_events_and_watcher_messages_become_codes_and_back():
     at = datetime(2026, 1, 2, tzinfo=UTC)
     for number, (kind, detail, _kind, _params) in enumerate(OLD_EVENTS):
         OldEvent.objects.create(
-            key=f"k{number:02}", service_id="svc", service_name="web", at=at, kind=kind, detail=detail
+            key=f"k{number:02}", service_id=MIGRATED, service_name="web", at=at, kind=kind, detail=detail
         )
     OldWatcher = old.get_model("watcher", "Watcher")
     OldWatcher.objects.create(
@@ -287,9 +288,10 @@ def test_old_events_and_watcher_messages_become_codes_and_back():
 
     new = _migrate(_latest())
 
-    events = new.get_model("history", "ServiceEvent").objects.order_by("key")
+    # Only this test's rows: a real watcher of the slow tests may be recording into the same database.
+    events = new.get_model("history", "ServiceEvent").objects.filter(service_id=MIGRATED).order_by("key")
     assert [(event.kind, event.params) for event in events] == [(kind, params) for _k, _d, kind, params in OLD_EVENTS]
-    watchers = new.get_model("watcher", "Watcher").objects.order_by("name")
+    watchers = new.get_model("watcher", "Watcher").objects.filter(name__in=["w1", "w2", "w3"]).order_by("name")
     assert [(w.name, w.state, w.problem, w.problem_params) for w in watchers] == [
         ("w1", "reconnecting", "unreachable", {"detail": "connection refused", "seconds": 4}),
         ("w2", "reconnecting", "engine", {"detail": "The Docker engine reported an error."}),
@@ -302,7 +304,7 @@ def test_old_events_and_watcher_messages_become_codes_and_back():
 
     # And back: a downgrade finds the old format again.
     old = _migrate(BEFORE_CODES)
-    events = old.get_model("history", "ServiceEvent").objects.order_by("key")
+    events = old.get_model("history", "ServiceEvent").objects.filter(service_id=MIGRATED).order_by("key")
     assert [(event.kind, event.detail) for event in events] == [(kind, detail) for kind, detail, _k, _p in OLD_EVENTS]
     _migrate(_latest())
 
