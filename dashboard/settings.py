@@ -232,10 +232,10 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
     "unacked_restore_throttle": 1,
 }
 CELERY_BEAT_SCHEDULE = {
-    "reap-stale-jobs": {"task": "jobs.tasks.reap_stale_jobs_task", "schedule": 30.0},
+    "reap-stale-jobs": {"task": "jobs.celery_tasks.reap_stale_jobs_task", "schedule": 30.0},
     # Every minute: is an update check due by the schedule stored in the database? (Changing the
     # schedule on the Updates page then needs no restart.)
-    "update-check-due": {"task": "updates.tasks.update_check_due_task", "schedule": 60.0},
+    "update-check-due": {"task": "updates.celery_tasks.update_check_due_task", "schedule": 60.0},
 }
 SWARMDECK_JOB_STALE_SECONDS = env_int("SWARMDECK_JOB_STALE_SECONDS", 30)
 SWARMDECK_JOB_REAP_SECONDS = env_int("SWARMDECK_JOB_REAP_SECONDS", 600)

@@ -38,7 +38,7 @@ def job_request(*, kind: str, service_name: str, service_id: str = "", params: d
 
 def job_enqueue(job_id: int) -> None:
     """Hand a job to the worker; a queue that cannot be reached fails the job, saying so."""
-    from .tasks import run_job_task
+    from .celery_tasks import run_job_task
 
     try:
         run_job_task.apply_async((job_id,), retry=True, retry_policy=settings.CELERY_TASK_PUBLISH_RETRY_POLICY)

@@ -14,7 +14,7 @@ from django.db.models import Count
 from django.utils import timezone
 
 import engine
-from history.labels import UPDATE_STATES_BAD
+from history.labels import UPDATE_STATES_BAD, TaskState
 from history.models import ServiceEvent, Task
 from jobs.models import Job
 
@@ -23,7 +23,7 @@ from .chart import Chart, restart_chart
 
 RESTART_CAUSES = [str(cause) for cause in Task.RESTART_CAUSES]
 # Tasks Swarm no longer wants running; "ready" (waiting out the restart delay) is still current.
-FINISHED_DESIRED_STATES = ("shutdown", "remove", "complete")
+STOPPED_DESIRED_STATES = (TaskState.SHUTDOWN, TaskState.REMOVE, TaskState.COMPLETE)
 SORT_KEYS = {
     "name": lambda row: row.service.name.lower(),
     "image": lambda row: row.service.image,
@@ -122,7 +122,7 @@ class TaskRow:
 class ServicePage:
     detail: engine.ServiceDetail
     current: list[TaskRow]
-    history: list[TaskRow]
+    held_by_swarm: list[TaskRow]  # the ended tasks Swarm still keeps (5 per slot), not the panel's history
     restarts: list[Task]
     chart: Chart
     events: list[ServiceEvent]
@@ -185,8 +185,8 @@ def service_page(*, service_id: str, chart_range: str = "24h") -> ServicePage:
     last = ended.order_by("-ended_at").first()
     return ServicePage(
         detail=detail,
-        current=[row(task) for task in ordered if task.desired_state not in FINISHED_DESIRED_STATES],
-        history=[row(task) for task in ordered if task.desired_state in FINISHED_DESIRED_STATES],
+        current=[row(task) for task in ordered if task.desired_state not in STOPPED_DESIRED_STATES],
+        held_by_swarm=[row(task) for task in ordered if task.desired_state in STOPPED_DESIRED_STATES],
         restarts=list(ended.order_by("-ended_at")[:100]),
         chart=restart_chart(list(ended.values_list("ended_at", "end_cause")), now=now, range_key=chart_range),
         events=list(ServiceEvent.objects.filter(service_id=detail.summary.id)[:50]),

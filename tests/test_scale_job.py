@@ -57,12 +57,12 @@ def test_unreachable_queue_fails_the_job_with_a_reason(
 ):
     from kombu.exceptions import OperationalError
 
-    from jobs import tasks
+    from jobs import celery_tasks
 
     def refuse(*args, **kwargs):
         raise OperationalError("Error 111 connecting to 127.0.0.1:6391. Connection refused.")
 
-    monkeypatch.setattr(tasks.run_job_task, "apply_async", refuse)
+    monkeypatch.setattr(celery_tasks.run_job_task, "apply_async", refuse)
 
     with django_capture_on_commit_callbacks(execute=True):
         panel_client.post(reverse("services:scale", args=["svc1"]), {"replicas": "3"})

@@ -174,11 +174,11 @@ def test_the_announcers_lines_are_the_ones_the_supervisor_holds_for_its_block(se
 @pytest.mark.parametrize(
     ("level", "message", "shown"),
     [
-        (logging.INFO, "Task jobs.tasks.reap_stale_jobs_task[1f] received", False),
-        (logging.INFO, "Scheduler: Sending due task reap-stale-jobs (jobs.tasks.reap_stale_jobs_task)", False),
-        (logging.INFO, "Task jobs.tasks.reap_stale_jobs_task[1f] succeeded in 0.01s: 0", False),
-        (logging.ERROR, "Task jobs.tasks.reap_stale_jobs_task[1f] raised unexpected: OperationalError()", True),
-        (logging.INFO, "Task jobs.tasks.run_job_task[2a] received", True),
+        (logging.INFO, "Task jobs.celery_tasks.reap_stale_jobs_task[1f] received", False),
+        (logging.INFO, "Scheduler: Sending due task reap-stale-jobs (jobs.celery_tasks.reap_stale_jobs_task)", False),
+        (logging.INFO, "Task jobs.celery_tasks.reap_stale_jobs_task[1f] succeeded in 0.01s: 0", False),
+        (logging.ERROR, "Task jobs.celery_tasks.reap_stale_jobs_task[1f] raised unexpected: OperationalError()", True),
+        (logging.INFO, "Task jobs.celery_tasks.run_job_task[2a] received", True),
     ],
 )
 def test_celerys_lines_about_each_periodic_run_are_routine(level, message, shown):
