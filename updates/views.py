@@ -19,7 +19,7 @@ def _page(request, form: PolicyForm | None = None, status: int = 200):
     targets, update_jobs = updates_overview()
     context = {"form": form, "auto_update": auto_update, "targets": targets, "jobs": update_jobs}
     # A live refresh (any job changed) re-reads the followed images and jobs, never the form.
-    template = "updates/_status.html" if request.headers.get("HX-Request") == "true" else "updates/page.html"
+    template = "updates/_status.html" if request.htmx else "updates/page.html"
     return render(request, template, context, status=status)
 
 
