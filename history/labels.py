@@ -30,6 +30,15 @@ UPDATE_STATES_BAD = frozenset({UpdateState.PAUSED, UpdateState.ROLLBACK_PAUSED, 
 UPDATE_STATES_RUNNING = frozenset({UpdateState.UPDATING, UpdateState.ROLLBACK_STARTED})
 
 
+class ServiceMode(models.TextChoices):
+    """How Swarm schedules a service's tasks."""
+
+    REPLICATED = "replicated", _("replicated")
+    GLOBAL = "global", _("global")
+    REPLICATED_JOB = "replicated-job", _("replicated job")
+    GLOBAL_JOB = "global-job", _("global job")
+
+
 class Health(models.TextChoices):
     """A container's health check status, as Docker reports it."""
 

@@ -11,6 +11,8 @@ from django.utils.functional import cached_property
 from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
+from history.labels import ServiceMode
+
 from . import specs
 
 MAX_REPLICAS = 1000
@@ -30,8 +32,8 @@ CONSTRAINT = re.compile(r"^\s*[\w.\-]+(?:\.[\w.\-]+)*\s*(==|!=)\s*\S.*$")
 CONDITIONS = [("any", _("any (always restart)")), ("on-failure", _("on failure")), ("none", _("none (never)"))]
 FAILURE_ACTIONS = [("pause", _("pause")), ("continue", _("continue")), ("rollback", _("roll back"))]
 ORDERS = [("stop-first", _("stop first")), ("start-first", _("start first"))]
-MODES = [("replicated", _("replicated")), ("global", _("global"))]
-JOB_MODES = [("replicated-job", _("replicated job")), ("global-job", _("global job"))]
+MODES = [(mode.value, mode.label) for mode in (ServiceMode.REPLICATED, ServiceMode.GLOBAL)]
+JOB_MODES = [(mode.value, mode.label) for mode in (ServiceMode.REPLICATED_JOB, ServiceMode.GLOBAL_JOB)]
 
 
 class _Text(forms.CharField):

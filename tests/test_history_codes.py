@@ -316,3 +316,18 @@ def test_the_nodes_list_words_node_states_through_gettext(pseudo_locale):
 
     assert '<td data-availability="drain">«drained»</td>' in html
     assert 'data-state="down">«down»</td>' in html
+
+
+@pytest.mark.parametrize(
+    ("mode", "words"),
+    [
+        ("replicated", "replicated"),
+        ("global", "global"),
+        ("replicated-job", "replicated job"),
+        ("global-job", "global job"),
+    ],
+)
+def test_every_service_mode_has_its_own_words(mode, words):
+    from history.templatetags.swarm_labels import service_mode_label
+
+    assert service_mode_label(mode) == words

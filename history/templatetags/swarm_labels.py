@@ -7,6 +7,7 @@ from history.labels import (
     Health,
     NodeAvailability,
     NodeState,
+    ServiceMode,
     TaskState,
     UpdateState,
     label,
@@ -46,3 +47,8 @@ def node_state_label(state: str) -> str:
 @register.filter
 def node_availability_label(availability: str) -> str:
     return label(NodeAvailability, availability)
+
+
+@register.filter
+def service_mode_label(mode: str) -> str:
+    return label(ServiceMode, mode)
