@@ -63,12 +63,17 @@ def job_claim(*, job_id: int) -> Job | None:
     return job
 
 
-def job_step(job: Job, code: str, **params) -> None:
-    """Record progress of a running job (and its heartbeat); a finished job takes no more steps."""
+def job_step(job: Job, code: str, **params) -> bool:
+    """Record progress of a running job (and its heartbeat); False when the job is no longer running,
+    which then takes no more steps. Never raises for that: the update helper must finish putting the
+    panel's container back whatever the row says."""
     running = Job.objects.filter(id=job.id, state=Job.State.RUNNING)
     steps = _append_step(running, code, params, heartbeat_at=timezone.now())
-    job.steps = steps if steps is not None else job.steps
+    if steps is None:
+        return False
+    job.steps = steps
     _publish(job)
+    return True
 
 
 def job_heartbeat(job: Job) -> bool:

@@ -158,6 +158,18 @@ def test_a_reaped_job_cannot_become_succeeded_later(quiet, settings):
     assert (job.state, job.error_code) == (Job.State.FAILED, "stale")
 
 
+@pytest.mark.django_db
+def test_a_reaped_job_takes_no_more_steps_nor_heartbeats(quiet, settings):
+    old = timezone.now() - timedelta(seconds=settings.SWARMDECK_JOB_REAP_SECONDS + 1)
+    job = _job(state="running", heartbeat_at=old, attempts=1, started_at=old)
+    job_reap_stale()
+    steps = Job.objects.get(id=job.id).steps
+
+    assert job_step(job, "scaled", replicas=2) is False
+    assert states.job_heartbeat(job) is False
+    assert Job.objects.get(id=job.id).steps == steps
+
+
 @pytest.mark.django_db(transaction=True)
 def test_steps_written_at_once_by_several_processes_are_all_kept(quiet):
     """The update helper and a worker write one job's steps; none may be lost."""
