@@ -10,11 +10,11 @@ from collections import Counter
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
-from django.db.models import Count
+from django.db.models import Count, Q
 from django.utils import timezone
 
 import engine
-from history.labels import UPDATE_STATES_BAD, TaskState
+from history.labels import UPDATE_STATES_BAD, Health, TaskState
 from history.models import ServiceEvent, Task
 from jobs.models import Job
 
@@ -79,35 +79,41 @@ def service_rows(*, query: str = "", sort: str = "name") -> list[ServiceRow]:
     services = [service for service in engine.service_list() if _matches(service, query)]
     running = engine.task_list(desired_running=True)
     rows = {service.id: ServiceRow(service) for service in services}
-    health = dict(
-        Task.objects.filter(task_id__in=[task.id for task in running if task.state == "running"]).values_list(
-            "task_id", "health"
-        )
-    )
-    for task in running:
-        if task.service_id in rows and task.state == "running" and health.get(task.id):
-            rows[task.service_id].health[health[task.id]] += 1
-    now = timezone.now()
-    for service_id, day, hour in _restart_counts(rows.keys(), now):
-        rows[service_id].restarts = day
-        rows[service_id].restarts_last_hour = hour
+    running_ids = [task.id for task in running if task.state == "running" and task.service_id in rows]
+    for service_id, counts in _task_counts(running_ids, timezone.now()):
+        row = rows.get(service_id)
+        if row is None:
+            continue  # restarts of a service that is gone, or filtered out
+        for health in (Health.HEALTHY, Health.UNHEALTHY, Health.STARTING):
+            if counts[health]:
+                row.health[str(health)] = counts[health]
+        row.restarts, row.restarts_last_hour = counts["day"], counts["hour"]
     key = SORT_KEYS.get(sort.lstrip("-"), SORT_KEYS["name"])
     return sorted(rows.values(), key=key, reverse=sort.startswith("-"))
 
 
-def _restart_counts(service_ids, now: datetime):
-    ended = Task.objects.filter(
-        service_id__in=list(service_ids), end_cause__in=RESTART_CAUSES, ended_at__gte=now - timedelta(hours=24)
-    )
-    day = dict(ended.values("service_id").annotate(n=Count("id")).values_list("service_id", "n"))
-    hour = dict(
-        ended.filter(ended_at__gte=now - timedelta(hours=1))
+def _task_counts(running_ids: list[str], now: datetime):
+    """(service id, counts) from one query on the history: the health of the running tasks (by the
+    engine's ids) and the restarts in the last 24 h and hour, per service, whatever their number."""
+    day_ago, hour_ago = now - timedelta(hours=24), now - timedelta(hours=1)
+    restarted = Q(end_cause__in=RESTART_CAUSES, ended_at__gte=day_ago)
+    # A running task's row has no end; a restart's has one: the two sets are told apart by it.
+    current = Q(ended_at__isnull=True)
+    counts = (
+        Task.objects.filter(Q(task_id__in=running_ids) | restarted)
+        .order_by()
         .values("service_id")
-        .annotate(n=Count("id"))
-        .values_list("service_id", "n")
+        .annotate(
+            day=Count("id", filter=restarted),
+            hour=Count("id", filter=restarted & Q(ended_at__gte=hour_ago)),
+            **{
+                str(health): Count("id", filter=current & Q(health=health))
+                for health in (Health.HEALTHY, Health.UNHEALTHY, Health.STARTING)
+            },
+        )
     )
-    for service_id, count in day.items():
-        yield service_id, count, hour.get(service_id, 0)
+    for row in counts:
+        yield row.pop("service_id"), row
 
 
 @dataclass

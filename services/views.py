@@ -7,10 +7,11 @@ calls the engine to change anything itself.
 from functools import wraps
 
 from django.contrib import messages
+from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django.views.decorators.http import require_GET, require_http_methods
 
 import engine
 from jobs.messages import error_text
@@ -36,11 +37,25 @@ def _engine_call(function, **kwargs):
         return None, error_text(exc)
 
 
+PAGE_SIZE = 100  # rows a page: the page's weight and render time stay flat at 1 000 services
+
+
 @require_GET
 def service_list(request):
     query, sort = request.GET.get("q", "")[:200], request.GET.get("sort", "name")
     rows, error = _engine_call(selectors.service_rows, query=query, sort=sort)
-    return _render(request, "list", {"rows": rows or [], "error": error, "query": query, "sort": sort})
+    # Filter and sort are server-side, over every service; the page shows one slice of the result.
+    # get_page: a page past the end (services removed meanwhile) shows the last one, not an error.
+    page = Paginator(rows or [], PAGE_SIZE).get_page(request.GET.get("page"))
+    context = {
+        "rows": page.object_list,
+        "page": page,
+        "page_range": page.paginator.get_elided_page_range(page.number, on_each_side=2, on_ends=1),
+        "error": error,
+        "query": query,
+        "sort": sort,
+    }
+    return _render(request, "list", context)
 
 
 @require_GET
@@ -93,8 +108,11 @@ def service_update(request, detail: engine.ServiceDetail):
     return render(request, "services/form.html", {"form": form, "creating": False, "service": detail.summary})
 
 
-@require_POST
+@require_http_methods(["GET", "POST"])
 def service_scale(request, service_id: str):
+    """GET: the scale form (the services list links each service here, so its rows carry no form)."""
+    if request.method == "GET":
+        return _scale_form(request, service_id)
     form = ScaleForm(request.POST)
     if not form.is_valid():
         for error in form.errors["replicas"]:
@@ -114,6 +132,20 @@ def service_scale(request, service_id: str):
         return render(request, "services/scale_zero.html", {"service": service})
     job = runners.job_scale_request(service=service, replicas=replicas, user=request.user)
     return redirect("jobs:detail", job_id=job.id)
+
+
+def _scale_form(request, service_id: str):
+    try:
+        service = engine.service_get(service_id=service_id)
+    except engine.ServiceNotFound:
+        raise Http404 from None
+    except engine.EngineError as exc:
+        messages.error(request, error_text(exc).message)
+        return redirect("services:list")
+    if service.mode != "replicated":
+        messages.error(request, error_text(engine.NotScalable()).message)
+        return redirect("services:detail", service_id=service.id)
+    return render(request, "services/scale.html", {"service": service})
 
 
 @require_http_methods(["GET", "POST"])

@@ -37,8 +37,12 @@ def test_scale_form_shows_the_job_reach_succeeded(stack, page, make_service, adm
     page.goto(f"{stack.url}/services/")
     row = page.locator(f'tr[data-service-id="{service.id}"]')
 
-    row.locator("input[name=replicas]").fill("2")
-    row.get_by_role("button", name="Scale").click()
+    # The row links to the service's scale page (a list of 1 000 services carries no form a row).
+    row.get_by_role("link", name="Scale", exact=True).click()
+    expect(page).to_have_url(re.compile(rf"/services/{service.id}/scale/$"))
+    expect(page.get_by_label("Replicas")).to_be_focused()
+    page.get_by_label("Replicas").fill("2")
+    page.get_by_role("button", name="Scale").click()
 
     expect(page).to_have_url(re.compile(r"/jobs/\d+/$"))
     expect(page.locator("dd.state")).to_have_attribute("data-state", "succeeded", timeout=60_000)

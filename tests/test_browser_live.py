@@ -39,11 +39,11 @@ def test_refreshes_keep_focus_scroll_selection_and_open_details(stack, page, mak
     expect(row.locator("td.replicas")).to_have_text("1/1")
     page.evaluate("window.__not_reloaded = true")
 
-    # What the user holds: an open <details>, the focused Scale button, a selected name, a scroll position.
+    # What the user holds: an open <details>, the focused Scale link, a selected name, a scroll position.
     row.locator("details.labels summary").click()
     expect(row.locator("details.labels")).to_have_attribute("open", "")
-    button = row.get_by_role("button", name="Scale")
-    button.evaluate("button => { button.focus(); window.__focused = button; }")
+    scale = row.get_by_role("link", name="Scale", exact=True)
+    scale.evaluate("link => { link.focus(); window.__focused = link; }")
     name = page.locator(f'tr[data-service-id="{others[-1].id}"] td.name a')
     name.evaluate("""link => {
         const range = document.createRange();

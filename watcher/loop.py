@@ -1,8 +1,9 @@
 """The event watcher: follows the Docker event stream, keeps the history, pushes hints.
 
-Events are triggers, not state: each burst (coalesced over ``COALESCE`` seconds) makes the watcher
-re-read the affected services from the API and store what it finds. After a (re)connect it first
-replays the events it missed (``since=`` its stored cursor), then re-reads everything. Hints that
+Events are triggers, not state: the first event of a burst makes the watcher re-read the affected
+services from the API at once and store what it finds; the rest of the burst is coalesced over
+``COALESCE`` seconds and re-read once at the window's end (leading plus trailing edge). After a
+(re)connect it first replays the events it missed (``since=`` its stored cursor), then re-reads everything. Hints that
 cannot be published (Redis down) are kept and sent again once Redis answers.
 """
 
@@ -28,7 +29,7 @@ from .models import Watcher
 
 logger = logging.getLogger("swarmdeck.watcher")
 
-COALESCE = 0.25  # seconds: one re-read per burst of events
+COALESCE = 0.25  # seconds: after a re-read, what follows within this window waits for one more
 TICK = 1.0  # seconds between housekeeping rounds (pending hints, heartbeat when due)
 HEARTBEAT = 10.0  # seconds between two heartbeat writes
 MAX_BACKOFF = 30.0
@@ -107,30 +108,59 @@ class SwarmWatcher:
         events: queue.Queue = queue.Queue()
         reader = threading.Thread(target=self._read, args=(self.stream, events), daemon=True)
         reader.start()
+        self.consume(events)
+
+    def consume(self, events: queue.Queue) -> None:
+        """Handle the events as they come: leading edge plus trailing edge.
+
+        The first event of a burst is handled (re-read, published) at once, so a hint leaves ~15 ms
+        after the engine's event instead of after a window. Handling opens a ``COALESCE`` window:
+        what arrives in it is held and handled once at its end, which opens the next window. A
+        crash-looping service thus still costs at most ~1/COALESCE re-reads a second, not one per event.
+        """
         last_housekeeping = time.monotonic()
+        window_end: float | None = None  # set while a window is open
+        # Events held when the loop stops or fails are not lost: the cursor only moves past handled
+        # events, and the next connect replays from it.
+        held: list = []
         while not self.stopping.is_set():
+            now = time.monotonic()
             # Housekeeping (the heartbeat /healthz reads) on a clock, not only in quiet moments:
             # a busy engine (health checks alone make events every few seconds) never goes quiet.
-            if time.monotonic() - last_housekeeping >= TICK:
-                last_housekeeping = time.monotonic()
+            if now - last_housekeeping >= TICK:
+                last_housekeeping = now
                 self.housekeeping()
+            if window_end is not None and now >= window_end:
+                window_end = None
+                if held:
+                    batch, held = held, []
+                    self._handle(batch)
+                    window_end = time.monotonic() + COALESCE
+                continue
+            timeout = max(0.0, last_housekeeping + TICK - now)
+            if window_end is not None:
+                timeout = min(timeout, window_end - now)
             try:
-                first = events.get(timeout=TICK)
+                item = events.get(timeout=timeout)
             except queue.Empty:
                 continue
-            batch = [first]
-            deadline = time.monotonic() + COALESCE
-            while (left := deadline - time.monotonic()) > 0:
-                try:
-                    batch.append(events.get(timeout=left))
-                except queue.Empty:
-                    break
-            failure = next((item for item in batch if isinstance(item, Exception) or item is _END), None)
-            self.handle_batch([item for item in batch if isinstance(item, engine.EngineEvent)])
-            if failure is _END:
-                raise engine.EngineUnreachable("the event stream ended")
-            if failure is not None:
-                raise failure
+            stream_over = item is _END or isinstance(item, Exception)
+            if window_end is not None and not stream_over:
+                held.append(item)
+                continue
+            # A leading event, or the stream's end (record what was held, then raise to reconnect).
+            batch, held = [*held, item], []
+            self._handle(batch)
+            window_end = time.monotonic() + COALESCE
+
+    def _handle(self, batch: list) -> None:
+        """Handle a batch's events; raise the stream's failure (or its end) found in it afterwards."""
+        failure = next((item for item in batch if isinstance(item, Exception) or item is _END), None)
+        self.handle_batch([item for item in batch if isinstance(item, engine.EngineEvent)])
+        if failure is _END:
+            raise engine.EngineUnreachable("the event stream ended")
+        if failure is not None:
+            raise failure
 
     @staticmethod
     def _read(stream: engine.EventStream, events: queue.Queue) -> None:
