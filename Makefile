@@ -1,5 +1,5 @@
 # Swarmdeck: `make run` runs the panel, `make test` runs every test. Both install what they need.
-.PHONY: run test lint image requirements sandbox-down clean
+.PHONY: run test lint image requirements sandbox-down clean bench
 
 run:
 	bin/bootstrap run
@@ -7,6 +7,12 @@ run:
 
 test:
 	bin/test
+
+# Speed at scale against the real stack (bench/README.md): a table, and bench/results/<time>.json.
+# SIZE=smoke runs every measurement at a tiny size; BENCH_ARGS passes more (e.g. --sizes 10,100).
+bench:
+	bin/bootstrap test  # the sandbox's dockerd, chromium and Playwright, as the slow tests need
+	.venv/bin/python -m bench $(if $(filter smoke,$(SIZE)),--smoke) $(BENCH_ARGS)
 
 lint:
 	.venv/bin/ruff check .

@@ -1,0 +1,460 @@
+"""The five measurements of issue 11, each against a started bench.stack.Stack.
+
+Times are wall-clock (time.time()) in this process, the browser's Date.now() and nothing else, all on
+one machine: an SDK call's start is the zero of every figure that follows it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import contextlib
+import re
+import sqlite3
+import statistics
+import threading
+import time
+from pathlib import Path
+
+import docker
+
+from .stack import LABEL, Stack
+from .wsclient import Closed, WebSocket, http_get
+
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+]
+
+
+def pct(values: list[float], p: float) -> float | None:
+    """The p-th percentile (nearest rank), in the values' unit; None when nothing was measured."""
+    if not values:
+        return None
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, max(0, round(p / 100 * len(ordered) + 0.5) - 1))]
+
+
+def ms(seconds: float | None) -> float | None:
+    return None if seconds is None else round(seconds * 1000, 1)
+
+
+def desired_in(html: str, service_id: str) -> int | None:
+    """The desired replicas the services list shows for one service (running/desired)."""
+    match = re.search(rf'data-service-id="{service_id}".*?class="replicas[^"]*">\s*\d+/(\d+)', html, re.S)
+    return int(match.group(1)) if match else None
+
+
+def scale(service, replicas: int) -> float:
+    """Scale through the SDK; returns the time just before the update call."""
+    service.reload()  # the update names the service's current version
+    started = time.time()
+    service.scale(replicas)
+    return started
+
+
+# --- listeners --------------------------------------------------------------------------------
+
+
+class EngineEvents:
+    """A raw `docker events` stream of service events, timestamped on arrival."""
+
+    def __init__(self, stack: Stack) -> None:
+        self.api = docker.APIClient(base_url=stack.docker_host, version="auto", timeout=None)
+        self.seen: list[tuple[float, str]] = []
+        self.stream = self.api.events(decode=True, filters={"type": "service"})
+        self.thread = threading.Thread(target=self._run, daemon=True)
+        self.thread.start()
+
+    def _run(self) -> None:
+        with contextlib.suppress(Exception):
+            for event in self.stream:
+                self.seen.append((time.time(), event.get("Actor", {}).get("ID", "")))
+
+    def first_after(self, since: float, service_id: str) -> float | None:
+        return next((at for at, sid in list(self.seen) if at >= since and sid == service_id), None)
+
+    def close(self) -> None:
+        with contextlib.suppress(Exception):
+            self.stream.close()
+        self.api.close()
+
+
+class Viewer:
+    """One websocket of the services page, in an event loop of its own thread; messages timestamped."""
+
+    def __init__(self, stack: Stack, path: str = "/ws/services/") -> None:
+        self.stack, self.path = stack, path
+        self.seen: list[tuple[float, str]] = []
+        self.error: str | None = None
+        self.ready = threading.Event()
+        self.loop = asyncio.new_event_loop()
+        self.thread = threading.Thread(target=self.loop.run_until_complete, args=(self._run(),), daemon=True)
+        self.thread.start()
+        if not self.ready.wait(30) or self.error:
+            raise RuntimeError(f"websocket did not connect: {self.error}")
+
+    async def _run(self) -> None:
+        self.task = asyncio.current_task()
+        try:
+            socket = await WebSocket.connect("127.0.0.1", self.stack.port, self.path, ws_headers(self.stack))
+        except Exception as exc:  # noqa: BLE001 - reported, not raised, from this thread
+            self.error = repr(exc)
+            self.ready.set()
+            return
+        self.ready.set()
+        try:
+            while True:
+                self.seen.append((time.time(), await socket.receive()))
+        except (Closed, asyncio.IncompleteReadError, ConnectionError) as exc:
+            self.error = repr(exc)
+        except asyncio.CancelledError:
+            pass  # closed by close()
+        finally:
+            await socket.close()
+
+    def first_after(self, since: float, service_id: str) -> float | None:
+        return next((at for at, text in list(self.seen) if at >= since and service_id in text), None)
+
+    def close(self) -> None:
+        self.loop.call_soon_threadsafe(self.task.cancel)
+        self.thread.join(10)
+
+
+def ws_headers(stack: Stack) -> dict[str, str]:
+    return {"Origin": stack.url, "Cookie": stack.cookie_header()}
+
+
+def wait_for(predicate, timeout: float, interval: float = 0.01):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(interval)
+    return None
+
+
+# --- (1) engine event -> websocket hint -> DOM --------------------------------------------------
+
+
+OBSERVE = """([id, want]) => {
+    window.__seen = 0;
+    const check = () => {
+        const cell = document.querySelector(`tr[data-service-id="${id}"] td.replicas`);
+        if (cell && cell.textContent.trim().endsWith("/" + want)) { window.__seen = Date.now(); observer.disconnect(); }
+    };
+    const observer = new MutationObserver(check);
+    observer.observe(document.body, {subtree: true, childList: true, characterData: true, attributes: true});
+}"""
+
+
+def event_latency(stack: Stack, live, events: int) -> dict:
+    from playwright.sync_api import sync_playwright
+
+    engine, viewer = EngineEvents(stack), Viewer(stack)
+    samples, failures = [], []
+    try:
+        with sync_playwright() as playwright:
+            browser = playwright.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
+            context = browser.new_context()
+            context.add_cookies([{"name": n, "value": v, "url": stack.url} for n, v in stack.session.cookies.items()])
+            page = context.new_page()
+            page.goto(f"{stack.url}/services/")
+            page.wait_for_selector("#services[data-live-state=connected]", timeout=30_000)
+            time.sleep(1)
+            for n in range(events):
+                want = 2 if n % 2 == 0 else 1
+                page.evaluate(OBSERVE, [live.id, want])
+                started = scale(live, want)
+                at_engine = wait_for(lambda s=started: engine.first_after(s, live.id), 10)
+                at_ws = wait_for(lambda s=started: viewer.first_after(s, live.id), 10)
+                try:
+                    page.wait_for_function("window.__seen > 0", timeout=20_000)
+                    at_dom = page.evaluate("window.__seen") / 1000
+                except Exception:  # noqa: BLE001 - a timeout is a failure of this sample
+                    at_dom = None
+                if None in (at_engine, at_ws, at_dom):
+                    failures.append({"event": n, "engine": bool(at_engine), "ws": bool(at_ws), "dom": bool(at_dom)})
+                else:
+                    samples.append((at_engine - started, at_ws - started, at_dom - started))
+                time.sleep(1.5)  # past the watcher's coalescing window: one event per sample
+            browser.close()
+    finally:
+        viewer.close()
+        engine.close()
+    columns = list(zip(*samples, strict=True)) if samples else [[], [], []]
+    return {
+        "events": events,
+        "engine_event_ms": {"p50": ms(pct(columns[0], 50)), "p95": ms(pct(columns[0], 95))},
+        "websocket_hint_ms": {"p50": ms(pct(columns[1], 50)), "p95": ms(pct(columns[1], 95))},
+        "dom_ms": {"p50": ms(pct(columns[2], 50)), "p95": ms(pct(columns[2], 95))},
+        "note": "zero = just before the SDK's update call (after its inspect); scaled via service.scale()",
+        "failures": failures,
+    }
+
+
+# --- (2) pages at N services, against the raw engine calls --------------------------------------
+
+
+def fill(stack: Stack, total: int) -> None:
+    """Bring the 0-replica filler services up to total."""
+    have = len(stack.client.services.list(filters={"label": f"{LABEL}=filler"}))
+    with concurrent.futures.ThreadPoolExecutor(4) as pool:
+        list(pool.map(lambda n: stack.create_service(f"bench-fill-{n:04d}", 0, kind="filler"), range(have, total)))
+
+
+def pages(stack: Stack, live, size: int, repeats: int) -> dict:
+    api = stack.client.api
+    timings: dict[str, list[float]] = {"engine": [], "services": [], "fragment": [], "overview": [], "detail": []}
+    weight: dict[str, int] = {}
+    failures = []
+    urls = {
+        "services": ("/services/", {}),
+        "fragment": ("/services/", {"HX-Request": "true"}),
+        "overview": ("/", {}),
+        "detail": (f"/services/{live.id}/", {}),
+    }
+    for _ in range(repeats):
+        started = time.perf_counter()
+        api.services(status=True)
+        api.tasks()
+        api.nodes()
+        timings["engine"].append(time.perf_counter() - started)
+        for name, (path, headers) in urls.items():
+            started = time.perf_counter()
+            response = stack.session.get(stack.url + path, headers=headers, timeout=120, allow_redirects=False)
+            timings[name].append(time.perf_counter() - started)
+            weight[name] = len(response.content)
+            if response.status_code != 200:
+                failures.append({"page": name, "status": response.status_code})
+    median = {name: statistics.median(values) for name, values in timings.items()}
+    return {
+        "services": size,
+        "repeats": repeats,
+        "engine_ms": ms(median["engine"]),
+        "pages": {
+            name: {
+                "median_ms": ms(median[name]),
+                "ratio_to_engine": round(median[name] / median["engine"], 1),
+                "bytes": weight[name],
+            }
+            for name in urls
+        },
+        "docker_calls_per_render": None,
+        "db_queries_per_render": None,
+        "note": "times only: counting Docker calls and queries would need a hook in product code",
+        "failures": failures,
+    }
+
+
+# --- (3) V viewers ----------------------------------------------------------------------------
+
+
+async def _viewer(stack: Stack, live_id: str, want: int, gate: asyncio.Semaphore, go: asyncio.Event, started, timeout):
+    result = {"hinted": None, "current": None, "gets": 0, "error": None}
+    try:
+        async with gate:  # a few handshakes at a time, as people open the page, not in one burst
+            socket = await WebSocket.connect("127.0.0.1", stack.port, "/ws/services/", ws_headers(stack))
+    except Exception as exc:  # noqa: BLE001
+        result["error"] = f"connect: {exc!r}"
+        return result
+    headers = {"Cookie": stack.cookie_header(), "HX-Request": "true"}
+    try:
+        await go.wait()
+        async with asyncio.timeout(timeout):
+            while result["current"] is None:
+                text = await socket.receive()
+                if live_id not in text or time.time() < started[0]:
+                    continue
+                result["hinted"] = result["hinted"] or time.time()
+                status, body = await http_get("127.0.0.1", stack.port, "/services/", headers)
+                result["gets"] += 1
+                if status != 200:
+                    result["error"] = f"GET {status}"
+                    break
+                if desired_in(body, live_id) == want:
+                    result["current"] = time.time()
+    except TimeoutError:
+        result["error"] = "timeout"
+    except (Closed, asyncio.IncompleteReadError, ConnectionError, OSError) as exc:
+        result["error"] = repr(exc)
+    finally:
+        await socket.close()
+    return result
+
+
+async def _viewers(stack: Stack, live, count: int, want: int, timeout: float, engine: EngineEvents) -> dict:
+    go, started = asyncio.Event(), [float("inf")]
+    gate = asyncio.Semaphore(5)
+    tasks = [asyncio.create_task(_viewer(stack, live.id, want, gate, go, started, timeout)) for _ in range(count)]
+    await asyncio.sleep(2 + count / 50)  # every socket connected and joined
+    started[0] = await asyncio.to_thread(scale, live, want)
+    go.set()
+    results = await asyncio.gather(*tasks)
+    at_engine = engine.first_after(started[0], live.id)
+    hinted = [r["hinted"] - started[0] for r in results if r["hinted"]]
+    current = [r["current"] - started[0] for r in results if r["current"]]
+    errors = [r["error"] for r in results if r["error"]]
+    connect_failed = sum(1 for error in errors if error.startswith("connect"))
+    return {
+        "viewers": count,
+        "engine_event_ms": ms(at_engine - started[0]) if at_engine else None,
+        # Over the viewers that got there (hinted, current): a failed viewer is counted in failed.
+        "all_hinted_ms": ms(max(hinted)) if hinted else None,
+        "all_current_ms": ms(max(current)) if current else None,
+        "hinted": len(hinted),
+        "current": len(current),
+        "current_p50_ms": ms(pct(current, 50)),
+        "current_p95_ms": ms(pct(current, 95)),
+        "fragment_gets": sum(r["gets"] for r in results),
+        "failed": count - len(current),
+        "connect_failed": connect_failed,
+        "errors": sorted(set(errors))[:10],
+    }
+
+
+def viewers(stack: Stack, live, count: int, size: int, timeout: float) -> dict:
+    engine = EngineEvents(stack)
+    live.reload()
+    want = live.attrs["Spec"]["Mode"]["Replicated"]["Replicas"] % 2 + 1  # 1 <-> 2
+    sampler = RssSampler(stack)
+    try:
+        result = asyncio.run(_viewers(stack, live, count, want, timeout, engine))
+    finally:
+        sampler.stop()
+        engine.close()
+    result["services"] = size
+    result["rss_peak_mib"] = sampler.peak
+    return result
+
+
+# --- (4) J scale jobs, panel against SDK ----------------------------------------------------------
+
+
+def _running_since(stack: Stack, ids: set[str], started: dict[str, float], timeout: float) -> dict[str, float]:
+    """When each service first had a running task, polled every 100 ms."""
+    running: dict[str, float] = {}
+    deadline = time.monotonic() + timeout
+    while len(running) < len(ids) and time.monotonic() < deadline:
+        now = time.time()
+        for task in stack.client.api.tasks(filters={"desired-state": "running"}):
+            sid = task["ServiceID"]
+            if sid in ids and sid not in running and task["Status"]["State"] == "running":
+                running[sid] = now
+        time.sleep(0.1)
+    return {sid: at - started[sid] for sid, at in running.items()}
+
+
+def _containers_gone(stack: Stack, keep: int) -> None:
+    wait_for(lambda: len(stack.client.api.containers()) <= keep, 120, interval=0.5)
+
+
+def jobs(stack: Stack, count: int, timeout: float) -> dict:
+    keep = len(stack.client.api.containers())
+    result: dict = {"jobs": count}
+    for how in ("panel", "sdk"):
+        services = [stack.create_service(f"bench-{how}-{n:03d}", 0, kind=how) for n in range(count)]
+        time.sleep(2)  # the watcher has recorded their creation
+        started, requests_s, failures = {}, [], []
+        first = time.time()
+        for service in services:
+            if how == "sdk":
+                started[service.id] = scale(service, 1)
+                continue
+            started[service.id] = time.time()
+            response = stack.session.post(
+                f"{stack.url}/services/{service.id}/scale/",
+                data={"replicas": "1", "csrfmiddlewaretoken": stack.session.cookies["csrftoken"]},
+                headers={"X-CSRFToken": stack.session.cookies["csrftoken"]},
+                timeout=60,
+                allow_redirects=False,
+            )
+            requests_s.append(time.time() - started[service.id])
+            if response.status_code != 302 or "/jobs/" not in response.headers.get("Location", ""):
+                failures.append({"service": service.name, "status": response.status_code})
+        running = _running_since(stack, set(started), started, timeout)
+        last = max((started[sid] + delay for sid, delay in running.items()), default=None)
+        section = {
+            "request_p95_ms": ms(pct(requests_s, 95)) if requests_s else None,
+            "request_to_running_p50_ms": ms(pct(list(running.values()), 50)),
+            "request_to_running_p95_ms": ms(pct(list(running.values()), 95)),
+            "all_converged_s": round(last - first, 2) if last and len(running) == count else None,
+            "converged": len(running),
+            "lost": count - len(running),
+            "failures": failures,
+        }
+        if how == "panel":
+            section["job_states"] = _job_states(stack, timeout)
+            finished = section["job_states"].get("succeeded", 0)
+            if finished != count:
+                section["failures"].append({"jobs_succeeded": finished})
+        result[how] = section
+        for service in services:
+            service.remove()
+        _containers_gone(stack, keep)
+    return result
+
+
+def _job_states(stack: Stack, timeout: float) -> dict[str, int]:
+    """The panel's own record: every job finished (read straight from its SQLite file)."""
+    path = Path(stack.dir) / "swarmdeck.sqlite3"
+
+    def states():
+        with contextlib.closing(sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=10)) as db:
+            rows = db.execute("SELECT state, COUNT(*) FROM services_job WHERE kind = 'scale' GROUP BY state").fetchall()
+        return dict(rows)
+
+    wait_for(lambda: set(states()) <= {"succeeded", "failed", "rolled_back", "paused"}, timeout, interval=0.5)
+    return states()
+
+
+# --- (5) RSS ------------------------------------------------------------------------------------
+
+
+def _children(pid: int) -> list[int]:
+    found = []
+    for path in Path(f"/proc/{pid}/task").glob("*/children"):
+        with contextlib.suppress(OSError):
+            found += [int(child) for child in path.read_text().split()]
+    return found
+
+
+def rss_mib(pid: int) -> float:
+    """VmRSS of a process and all its descendants (the worker's pool and beat), in MiB."""
+    total, todo = 0, [pid]
+    while todo:
+        current = todo.pop()
+        with contextlib.suppress(OSError):
+            status = Path(f"/proc/{current}/status").read_text()
+            match = re.search(r"VmRSS:\s+(\d+) kB", status)
+            total += int(match.group(1)) if match else 0
+            todo += _children(current)
+    return round(total / 1024, 1)
+
+
+def rss(stack: Stack) -> dict[str, float]:
+    return {name: rss_mib(pid) for name, pid in stack.pids().items()}
+
+
+class RssSampler:
+    """The peak RSS of each process, sampled every 200 ms while a measurement runs."""
+
+    def __init__(self, stack: Stack) -> None:
+        self.stack, self.peak = stack, rss(stack)
+        self.done = threading.Event()
+        self.thread = threading.Thread(target=self._run, daemon=True)
+        self.thread.start()
+
+    def _run(self) -> None:
+        while not self.done.wait(0.2):
+            for name, value in rss(self.stack).items():
+                self.peak[name] = max(self.peak[name], value)
+
+    def stop(self) -> None:
+        self.done.set()
+        self.thread.join(5)
