@@ -68,7 +68,7 @@ def run(args: argparse.Namespace) -> dict:
         step(f"(1) engine event -> websocket -> DOM, {args.events} events")
         result["events"] = measure.event_latency(stack, live, args.events)
 
-        step(f"(4) {args.jobs} scale jobs through the panel, then through the SDK")
+        step(f"(4) {args.jobs} scale jobs through the panel, then straight at the engine")
         result["jobs"] = measure.jobs(stack, args.jobs, timeout=120 + 3 * args.jobs)
 
         result["pages"], result["viewers"] = [], []
@@ -138,9 +138,10 @@ def table(result: dict) -> str:
     for how in ("panel", "sdk"):
         section = jobs[how]
         request = f"request p95 {section['request_p95_ms']} ms, " if how == "panel" else ""
+        way = "as jobs through the panel" if how == "panel" else "straight at the engine"
         rows.append(
             (
-                f"{jobs['jobs']} scale jobs through the {how}",
+                f"{jobs['jobs']} scales {way}",
                 "-",
                 f"{request}to running p95 {section['request_to_running_p95_ms']} ms, "
                 f"all in {section['all_converged_s']} s, {section['lost']} lost",

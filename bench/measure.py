@@ -1,7 +1,8 @@
 """The five measurements of issue 11, each against a started bench.stack.Stack.
 
 Times are wall-clock (time.time()) in this process, the browser's Date.now() and nothing else, all on
-one machine: an SDK call's start is the zero of every figure that follows it.
+one machine: the start of a call straight at the engine (through the panel's adapter, engine/, the
+one place that talks to Docker) is the zero of every figure that follows it.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ import threading
 import time
 from pathlib import Path
 
-import docker
+import engine
 
 from .stack import LABEL, Stack
 from .wsclient import Closed, WebSocket, http_get
@@ -49,11 +50,11 @@ def desired_in(html: str, service_id: str) -> int | None:
     return int(match.group(1)) if match else None
 
 
-def scale(service, replicas: int) -> float:
-    """Scale through the SDK; returns the time just before the update call."""
-    service.reload()  # the update names the service's current version
+def scale(service: engine.ServiceSummary, replicas: int) -> float:
+    """Scale straight at the engine (the panel's adapter, no job); returns the time just before the
+    call, which reads the service's current version, then updates it."""
     started = time.time()
-    service.scale(replicas)
+    engine.service_scale(service_id=service.id, replicas=replicas)
     return started
 
 
@@ -61,27 +62,25 @@ def scale(service, replicas: int) -> float:
 
 
 class EngineEvents:
-    """A raw `docker events` stream of service events, timestamped on arrival."""
+    """The engine's event stream, its service events timestamped on arrival."""
 
     def __init__(self, stack: Stack) -> None:
-        self.api = docker.APIClient(base_url=stack.docker_host, version="auto", timeout=None)
         self.seen: list[tuple[float, str]] = []
-        self.stream = self.api.events(decode=True, filters={"type": "service"})
+        self.stream = engine.event_stream(since=time.time())
         self.thread = threading.Thread(target=self._run, daemon=True)
         self.thread.start()
 
     def _run(self) -> None:
         with contextlib.suppress(Exception):
             for event in self.stream:
-                self.seen.append((time.time(), event.get("Actor", {}).get("ID", "")))
+                if event.type == "service":
+                    self.seen.append((time.time(), event.actor_id))
 
     def first_after(self, since: float, service_id: str) -> float | None:
         return next((at for at, sid in list(self.seen) if at >= since and sid == service_id), None)
 
     def close(self) -> None:
-        with contextlib.suppress(Exception):
-            self.stream.close()
-        self.api.close()
+        self.stream.close()
 
 
 class Viewer:
@@ -156,7 +155,7 @@ OBSERVE = """([id, want]) => {
 def event_latency(stack: Stack, live, events: int) -> dict:
     from playwright.sync_api import sync_playwright
 
-    engine, viewer = EngineEvents(stack), Viewer(stack)
+    engine_events, viewer = EngineEvents(stack), Viewer(stack)
     samples, failures = [], []
     try:
         with sync_playwright() as playwright:
@@ -171,7 +170,7 @@ def event_latency(stack: Stack, live, events: int) -> dict:
                 want = 2 if n % 2 == 0 else 1
                 page.evaluate(OBSERVE, [live.id, want])
                 started = scale(live, want)
-                at_engine = wait_for(lambda s=started: engine.first_after(s, live.id), 10)
+                at_engine = wait_for(lambda s=started: engine_events.first_after(s, live.id), 10)
                 at_ws = wait_for(lambda s=started: viewer.first_after(s, live.id), 10)
                 try:
                     page.wait_for_function("window.__seen > 0", timeout=20_000)
@@ -186,14 +185,14 @@ def event_latency(stack: Stack, live, events: int) -> dict:
             browser.close()
     finally:
         viewer.close()
-        engine.close()
+        engine_events.close()
     columns = list(zip(*samples, strict=True)) if samples else [[], [], []]
     return {
         "events": events,
         "engine_event_ms": {"p50": ms(pct(columns[0], 50)), "p95": ms(pct(columns[0], 95))},
         "websocket_hint_ms": {"p50": ms(pct(columns[1], 50)), "p95": ms(pct(columns[1], 95))},
         "dom_ms": {"p50": ms(pct(columns[2], 50)), "p95": ms(pct(columns[2], 95))},
-        "note": "zero = just before the SDK's update call (after its inspect); scaled via service.scale()",
+        "note": "zero = just before engine.service_scale (an inspect, then the update)",
         "failures": failures,
     }
 
@@ -203,13 +202,12 @@ def event_latency(stack: Stack, live, events: int) -> dict:
 
 def fill(stack: Stack, total: int) -> None:
     """Bring the 0-replica filler services up to total."""
-    have = len(stack.client.services.list(filters={"label": f"{LABEL}=filler"}))
+    have = len(engine.services_labelled(label=f"{LABEL}=filler"))
     with concurrent.futures.ThreadPoolExecutor(4) as pool:
         list(pool.map(lambda n: stack.create_service(f"bench-fill-{n:04d}", 0, kind="filler"), range(have, total)))
 
 
 def pages(stack: Stack, live, size: int, repeats: int) -> dict:
-    api = stack.client.api
     timings: dict[str, list[float]] = {"engine": [], "services": [], "fragment": [], "overview": [], "detail": []}
     weight: dict[str, int] = {}
     failures = []
@@ -221,9 +219,9 @@ def pages(stack: Stack, live, size: int, repeats: int) -> dict:
     }
     for _ in range(repeats):
         started = time.perf_counter()
-        api.services(status=True)
-        api.tasks()
-        api.nodes()
+        engine.service_list()
+        engine.task_list()
+        engine.node_list()
         timings["engine"].append(time.perf_counter() - started)
         for name, (path, headers) in urls.items():
             started = time.perf_counter()
@@ -288,7 +286,7 @@ async def _viewer(stack: Stack, live_id: str, want: int, gate: asyncio.Semaphore
     return result
 
 
-async def _viewers(stack: Stack, live, count: int, want: int, timeout: float, engine: EngineEvents) -> dict:
+async def _viewers(stack: Stack, live, count: int, want: int, timeout: float, engine_events: EngineEvents) -> dict:
     go, started = asyncio.Event(), [float("inf")]
     gate = asyncio.Semaphore(5)
     tasks = [asyncio.create_task(_viewer(stack, live.id, want, gate, go, started, timeout)) for _ in range(count)]
@@ -296,7 +294,7 @@ async def _viewers(stack: Stack, live, count: int, want: int, timeout: float, en
     started[0] = await asyncio.to_thread(scale, live, want)
     go.set()
     results = await asyncio.gather(*tasks)
-    at_engine = engine.first_after(started[0], live.id)
+    at_engine = engine_events.first_after(started[0], live.id)
     hinted = [r["hinted"] - started[0] for r in results if r["hinted"]]
     current = [r["current"] - started[0] for r in results if r["current"]]
     errors = [r["error"] for r in results if r["error"]]
@@ -319,21 +317,20 @@ async def _viewers(stack: Stack, live, count: int, want: int, timeout: float, en
 
 
 def viewers(stack: Stack, live, count: int, size: int, timeout: float) -> dict:
-    engine = EngineEvents(stack)
-    live.reload()
-    want = live.attrs["Spec"]["Mode"]["Replicated"]["Replicas"] % 2 + 1  # 1 <-> 2
+    engine_events = EngineEvents(stack)
+    want = engine.service_get(service_id=live.id).replicas % 2 + 1  # 1 <-> 2
     sampler = RssSampler(stack)
     try:
-        result = asyncio.run(_viewers(stack, live, count, want, timeout, engine))
+        result = asyncio.run(_viewers(stack, live, count, want, timeout, engine_events))
     finally:
         sampler.stop()
-        engine.close()
+        engine_events.close()
     result["services"] = size
     result["rss_peak_mib"] = sampler.peak
     return result
 
 
-# --- (4) J scale jobs, panel against SDK ----------------------------------------------------------
+# --- (4) J scale jobs, panel against the engine directly-------------------------------------------------------
 
 
 def _running_since(stack: Stack, ids: set[str], started: dict[str, float], timeout: float) -> dict[str, float]:
@@ -342,20 +339,19 @@ def _running_since(stack: Stack, ids: set[str], started: dict[str, float], timeo
     deadline = time.monotonic() + timeout
     while len(running) < len(ids) and time.monotonic() < deadline:
         now = time.time()
-        for task in stack.client.api.tasks(filters={"desired-state": "running"}):
-            sid = task["ServiceID"]
-            if sid in ids and sid not in running and task["Status"]["State"] == "running":
-                running[sid] = now
+        for task in engine.task_list(desired_running=True):
+            if task.service_id in ids and task.service_id not in running and task.state == "running":
+                running[task.service_id] = now
         time.sleep(0.1)
     return {sid: at - started[sid] for sid, at in running.items()}
 
 
 def _containers_gone(stack: Stack, keep: int) -> None:
-    wait_for(lambda: len(stack.client.api.containers()) <= keep, 120, interval=0.5)
+    wait_for(lambda: engine.containers_running() <= keep, 120, interval=0.5)
 
 
 def jobs(stack: Stack, count: int, timeout: float) -> dict:
-    keep = len(stack.client.api.containers())
+    keep = engine.containers_running()
     result: dict = {"jobs": count}
     for how in ("panel", "sdk"):
         services = [stack.create_service(f"bench-{how}-{n:03d}", 0, kind=how) for n in range(count)]
@@ -395,7 +391,7 @@ def jobs(stack: Stack, count: int, timeout: float) -> dict:
                 section["failures"].append({"jobs_succeeded": finished})
         result[how] = section
         for service in services:
-            service.remove()
+            engine.service_remove(service_id=service.id)
         _containers_gone(stack, keep)
     return result
 

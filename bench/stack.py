@@ -20,8 +20,10 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-import docker
 import requests
+from django.conf import settings
+
+import engine
 
 ROOT = Path(__file__).resolve().parent.parent
 VENV_BIN = Path(sys.executable).parent
@@ -69,7 +71,7 @@ class Stack:
         self.redis_port = free_port()
         self.processes: dict[str, subprocess.Popen] = {}
         self.password = secrets.token_urlsafe(18)
-        self.client: docker.DockerClient | None = None
+        self.engine_used = False
         self.session: requests.Session | None = None
 
     # --- start -------------------------------------------------------------------------------
@@ -124,7 +126,8 @@ class Stack:
             if not _engine_answers(self.docker_host):
                 self.sandbox_started = True
                 subprocess.run([ROOT / "bin/sandbox", "up", SANDBOX], check=True, stdout=subprocess.DEVNULL)
-        self.client = docker.DockerClient(base_url=self.docker_host, version="auto", timeout=60)
+        _engine_use(self.docker_host)
+        self.engine_used = True
         self.remove_services()  # what an interrupted run left behind
 
     def _spawn(self, name: str, command: list[str]) -> subprocess.Popen:
@@ -162,15 +165,14 @@ class Stack:
         meminfo = Path("/proc/meminfo").read_text()
         total_kib = int(re.search(r"MemTotal:\s+(\d+)", meminfo).group(1))
         cpu = re.search(r"model name\s*:\s*(.+)", Path("/proc/cpuinfo").read_text())
-        version = self.client.version()
+        info = engine.swarm_info()
         return {
             "nproc": os.cpu_count(),
             "cpu": cpu.group(1) if cpu else platform.processor(),
             "ram_mib": total_kib // 1024,
             "kernel": platform.release(),
             "python": platform.python_version(),
-            "engine_version": version.get("Version"),
-            "engine_api": version.get("ApiVersion"),
+            "engine_version": info.engine_version,
             "engine": "sandbox"
             if self.docker_host.endswith("/docker.sock") and "/var/" in self.docker_host
             else "given",
@@ -178,26 +180,27 @@ class Stack:
 
     # --- services -----------------------------------------------------------------------------
 
-    def create_service(self, name: str, replicas: int, kind: str = "live"):
-        return self.client.services.create(
-            IMAGE,
-            command=["sleep", "100000"],
-            name=name,
-            labels={LABEL: kind},
-            mode=docker.types.ServiceMode("replicated", replicas=replicas),
-            # busybox sleep as PID 1 ignores SIGTERM: a short grace period makes scaling down quick.
-            stop_grace_period=10**9,
-        )
+    def create_service(self, name: str, replicas: int, kind: str = "live") -> engine.ServiceSummary:
+        spec = {
+            "Name": name,
+            "Labels": {LABEL: kind},
+            "Mode": {"Replicated": {"Replicas": replicas}},
+            "TaskTemplate": {
+                # busybox sleep as PID 1 ignores SIGTERM: a short grace period makes scaling down quick.
+                "ContainerSpec": {"Image": IMAGE, "Command": ["sleep", "100000"], "StopGracePeriod": 10**9},
+            },
+        }
+        return engine.service_get(service_id=engine.service_create(spec=spec))
 
     def remove_services(self) -> None:
-        for service in self.client.services.list(filters={"label": LABEL}):
-            with contextlib.suppress(docker.errors.NotFound):
-                service.remove()
+        for service in engine.services_labelled(label=LABEL):
+            with contextlib.suppress(engine.ServiceNotFound):
+                engine.service_remove(service_id=service.id)
 
     # --- stop ---------------------------------------------------------------------------------
 
     def stop(self) -> None:
-        if self.client is not None:
+        if self.engine_used:
             with contextlib.suppress(Exception):
                 self.remove_services()
         for name in ("web", "watcher", "worker", "redis"):
@@ -212,18 +215,24 @@ class Stack:
                 with contextlib.suppress(ProcessLookupError):
                     os.killpg(process.pid, signal.SIGKILL)
                 process.wait(10)
-        if self.client is not None:
-            self.client.close()
         if self.sandbox_started:
             subprocess.run([ROOT / "bin/sandbox", "stop", SANDBOX], check=False, stdout=subprocess.DEVNULL)
         if not self.keep:
             shutil.rmtree(self.dir, ignore_errors=True)
 
 
+def _engine_use(host: str) -> None:
+    """Talk to the engine at ``host`` through the panel's own adapter (engine/), as the panel does."""
+    if not settings.configured:
+        settings.configure(DOCKER_HOST=host, DOCKER_TIMEOUT=60, USE_TZ=True)
+    settings.DOCKER_HOST = host
+
+
 def _engine_answers(host: str) -> bool:
+    _engine_use(host)
     try:
-        docker.APIClient(base_url=host, version="auto", timeout=3).ping()
-    except Exception:  # noqa: BLE001 - any failure means: not up
+        engine.node_identity()
+    except engine.EngineError:
         return False
     return True
 

@@ -17,6 +17,7 @@ from .containers import (
     container_self,
     container_start,
     container_stop,
+    containers_running,
 )
 from .errors import (
     ContainerNotFound,
@@ -103,6 +104,7 @@ __all__ = [
     "container_self",
     "container_start",
     "container_stop",
+    "containers_running",
     "event_stream",
     "image_local_digests",
     "image_pull",

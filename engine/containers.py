@@ -163,3 +163,9 @@ def container_find(*, name: str) -> ContainerSnapshot | None:
         return container_get(container_id=name)
     except ContainerNotFound:
         return None
+
+
+def containers_running() -> int:
+    """How many containers run on this engine (a stopped task's container may outlive its task)."""
+    with engine_errors():
+        return len(client.api().containers())
