@@ -40,3 +40,15 @@ def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
+
+
+def migrate_to(targets: list[tuple[str, str]] | None = None):
+    """Migrate the test database to ``targets`` (the latest migrations when None); return the apps
+    as they were then, for writing rows the way that release did."""
+    from django.db import connection
+    from django.db.migrations.executor import MigrationExecutor
+
+    executor = MigrationExecutor(connection)
+    targets = targets or executor.loader.graph.leaf_nodes()
+    executor.migrate(targets)
+    return executor.loader.project_state(targets).apps

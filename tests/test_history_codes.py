@@ -4,8 +4,6 @@ in the reader's language; rows written in the old format (English fragments) are
 from datetime import UTC, datetime
 
 import pytest
-from django.db import connection
-from django.db.migrations.executor import MigrationExecutor
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import translation
@@ -17,6 +15,7 @@ from services.chart import CAUSES
 from watcher.loop import SwarmWatcher
 from watcher.models import Watcher
 
+from .support import migrate_to
 from .test_history import TASK_ATTRIBUTES, _event
 
 # --- recording codes ------------------------------------------------------------------------
@@ -222,17 +221,6 @@ def test_the_heartbeat_interval_is_ten_seconds():
 # --- old rows are converted -------------------------------------------------------------------
 
 
-def _migrate(targets):
-    executor = MigrationExecutor(connection)
-    executor.loader.build_graph()
-    executor.migrate(targets)
-    return executor.loader.project_state(targets).apps
-
-
-def _latest():
-    return MigrationExecutor(connection).loader.graph.leaf_nodes()
-
-
 BEFORE_CODES = [("history", "0001_initial"), ("watcher", "0001_initial")]
 MIGRATED = "svc-migrated"
 OLD_EVENTS = [  # (old kind, old detail, new kind, new params)
@@ -270,7 +258,7 @@ OLD_EVENTS = [  # (old kind, old detail, new kind, new params)
 
 @pytest.mark.django_db(transaction=True)
 def test_old_events_and_watcher_messages_become_codes_and_back():
-    old = _migrate(BEFORE_CODES)
+    old = migrate_to(BEFORE_CODES)
     OldEvent = old.get_model("history", "ServiceEvent")
     at = datetime(2026, 1, 2, tzinfo=UTC)
     for number, (kind, detail, _kind, _params) in enumerate(OLD_EVENTS):
@@ -286,7 +274,7 @@ def test_old_events_and_watcher_messages_become_codes_and_back():
     OldWatcher.objects.create(name="w2", state="reconnecting", message="The Docker engine reported an error.")
     OldWatcher.objects.create(name="w3", state="connected", message="")
 
-    new = _migrate(_latest())
+    new = migrate_to()
 
     # Only this test's rows: a real watcher of the slow tests may be recording into the same database.
     events = new.get_model("history", "ServiceEvent").objects.filter(service_id=MIGRATED).order_by("key")
@@ -303,10 +291,10 @@ def test_old_events_and_watcher_messages_become_codes_and_back():
     assert "cannot be reached" in Watcher.objects.get(name="w1").problem_text
 
     # And back: a downgrade finds the old format again.
-    old = _migrate(BEFORE_CODES)
+    old = migrate_to(BEFORE_CODES)
     events = old.get_model("history", "ServiceEvent").objects.filter(service_id=MIGRATED).order_by("key")
     assert [(event.kind, event.detail) for event in events] == [(kind, detail) for kind, detail, _k, _p in OLD_EVENTS]
-    _migrate(_latest())
+    migrate_to()
 
 
 def test_the_nodes_list_words_node_states_through_gettext(pseudo_locale):

@@ -2,9 +2,9 @@
 moved from the services app to jobs, history and watcher without copying a table."""
 
 import pytest
-from django.db import connection
-from django.db.migrations.executor import MigrationExecutor
 from django.utils import timezone
+
+from .support import migrate_to
 
 # The last migrations of the release that kept every model in the services app.
 BEFORE_MOVE = [
@@ -15,21 +15,9 @@ BEFORE_MOVE = [
 ]
 
 
-def _migrate(targets):
-    executor = MigrationExecutor(connection)
-    executor.loader.build_graph()
-    executor.migrate(targets)
-    return executor.loader.project_state(targets).apps
-
-
-def _latest():
-    executor = MigrationExecutor(connection)
-    return executor.loader.graph.leaf_nodes()
-
-
 @pytest.mark.django_db(transaction=True)
 def test_jobs_history_and_watchers_survive_the_move():
-    old = _migrate(BEFORE_MOVE)
+    old = migrate_to(BEFORE_MOVE)
     User = old.get_model("auth", "User")
     admin = User.objects.create(username="admin")
     now = timezone.now()
@@ -54,7 +42,7 @@ def test_jobs_history_and_watchers_survive_the_move():
     ContentType.objects.filter(model="job").delete()  # the test database made them for the current code
     ContentType.objects.create(app_label="services", model="job")
 
-    new = _migrate(_latest())
+    new = migrate_to()
 
     # Only this test's rows: a real watcher of the slow tests may be recording into the same database.
     job = new.get_model("jobs", "Job").objects.get(service_id="svc1")
