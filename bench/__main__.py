@@ -74,10 +74,10 @@ def run(args: argparse.Namespace) -> dict:
         result["pages"], result["viewers"] = [], []
         for size in args.sizes:
             step(f"(2) creating filler services up to {size}")
-            started = time.monotonic()
+            started, started_at = time.monotonic(), time.time()
             measure.fill(stack, size)
-            step(f"    {size} services in {time.monotonic() - started:.0f} s; letting the watcher settle")
-            time.sleep(min(2 + size / 100, 10))
+            step(f"    {size} services in {time.monotonic() - started:.0f} s; waiting for the watcher to catch up")
+            step(f"    caught up after {measure.settle(stack, since=started_at)} s")
             result["pages"].append(measure.pages(stack, live, size, args.repeats))
             if size in args.viewer_sizes:
                 step(f"(3)+(5) {args.viewers} viewers at {size} services")

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import contextlib
+import json
 import re
 import sqlite3
 import statistics
@@ -122,6 +123,30 @@ class Viewer:
     def close(self) -> None:
         self.loop.call_soon_threadsafe(self.task.cancel)
         self.thread.join(10)
+
+
+def settle(stack: Stack, since: float, quiet: float = 1.0, timeout: float = 300) -> float:
+    """Wait until the watcher has caught up with what the bench did since ``since`` (the filler
+    services' events): it has handled the engine's latest event, and pushed nothing to the services
+    list for ``quiet`` seconds since. Returns the seconds it took."""
+    viewer, began = Viewer(stack), time.time()
+    stream = engine.event_stream(since=since, until=time.time())
+    latest = max((event.time_ns for event in stream), default=0)
+    path = Path(stack.dir) / "swarmdeck.sqlite3"
+
+    def handled() -> int:
+        with contextlib.closing(sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=10)) as db:
+            return db.execute("SELECT MAX(last_event_ns) FROM services_watcher").fetchone()[0] or 0
+
+    try:
+        while time.time() - began < timeout:
+            last = viewer.seen[-1][0] if viewer.seen else began
+            if handled() >= latest and time.time() - last >= quiet:
+                return round(time.time() - began, 1)
+            time.sleep(0.2)
+        raise RuntimeError(f"the watcher had not caught up after {timeout} s")
+    finally:
+        viewer.close()
 
 
 def ws_headers(stack: Stack) -> dict[str, str]:
@@ -267,7 +292,17 @@ async def _viewer(stack: Stack, live_id: str, want: int, gate: asyncio.Semaphore
         async with asyncio.timeout(timeout):
             while result["current"] is None:
                 text = await socket.receive()
-                if live_id not in text or time.time() < started[0]:
+                if time.time() < started[0]:
+                    continue
+                message = json.loads(text)
+                if "content" in message:  # rows pushed, rendered once for every viewer: the page swaps them
+                    if live_id not in message["content"]:
+                        continue
+                    result["hinted"] = result["hinted"] or time.time()
+                    if desired_in(message["content"], live_id) == want:
+                        result["current"] = time.time()
+                    continue
+                if message.get("id") not in (live_id, ""):  # "": the list re-reads (services came or went)
                     continue
                 result["hinted"] = result["hinted"] or time.time()
                 status, body = await http_get("127.0.0.1", stack.port, "/services/", headers)

@@ -203,11 +203,12 @@ CONTENT_SECURITY_POLICY = {
 
 # Redis carries the Channels layer and the Celery broker.
 REDIS_URL = env_secret("REDIS_URL", "redis://127.0.0.1:6390/0")  # REDIS_URL_FILE: a password in a secret
+# Redis pub/sub: a group message is published once and each web process hands it to its own sockets,
+# so 200 viewers cost one Redis message a process, not a list per socket; and sockets share one
+# connection a process instead of a pool that ran out at 20 handshakes at a time (bench/README.md).
+# A message nobody listens to is dropped: pushes are never the truth, a reconnecting page re-reads.
 CHANNEL_LAYERS = {
-    "default": {
-        "BACKEND": "channels_redis.core.RedisChannelLayer",
-        "CONFIG": {"hosts": [REDIS_URL], "capacity": 500, "expiry": 30},
-    }
+    "default": {"BACKEND": "channels_redis.pubsub.RedisPubSubChannelLayer", "CONFIG": {"hosts": [REDIS_URL]}}
 }
 
 CELERY_BROKER_URL = env_str("CELERY_BROKER_URL", REDIS_URL)

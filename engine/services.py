@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import copy
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -312,11 +312,16 @@ def _update_status(raw: dict | None) -> UpdateStatus | None:
     )
 
 
-def service_list() -> list[ServiceSummary]:
-    """Every service with its running/desired task counts, in one engine call."""
+def service_list(*, ids: Collection[str] | None = None) -> list[ServiceSummary]:
+    """Every service (or those of ``ids``) with its running/desired task counts, in one engine call."""
+    if ids is not None and not ids:
+        return []
+    filters = {"id": list(ids)} if ids else None
     with engine_errors():
-        raw = client.api().services(status=True)
-    return sorted((_summary(item) for item in raw), key=lambda s: s.name)
+        raw = client.api().services(filters=filters, status=True)
+    # The engine's id filter matches prefixes: keep exact ids only.
+    items = (item for item in raw if ids is None or item["ID"] in ids)
+    return sorted((_summary(item) for item in items), key=lambda s: s.name)
 
 
 def service_get(*, service_id: str) -> ServiceSummary:

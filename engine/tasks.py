@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -58,11 +59,15 @@ def _task(raw: dict) -> TaskSnapshot:
     )
 
 
-def task_list(*, service_id: str | None = None, desired_running: bool = False) -> list[TaskSnapshot]:
-    """Tasks Swarm still holds (at most 5 per slot), in one call, optionally for one service."""
-    filters: dict[str, str] = {}
+def task_list(
+    *, service_id: str | None = None, service_ids: Collection[str] | None = None, desired_running: bool = False
+) -> list[TaskSnapshot]:
+    """Tasks Swarm still holds (at most 5 per slot), in one call, optionally for one or some services."""
+    filters: dict[str, str | list[str]] = {}
     if service_id:
         filters["service"] = service_id
+    elif service_ids:
+        filters["service"] = list(service_ids)
     if desired_running:
         filters["desired-state"] = "running"
     with engine_errors():

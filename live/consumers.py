@@ -1,6 +1,9 @@
-"""Websockets: the browser joins named groups and gets compact hints to re-read the page."""
+"""Websockets: the browser joins named groups and gets hints to re-read, or HTML rendered once for all."""
+
+from urllib.parse import parse_qs
 
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
+from django.conf import settings
 
 from . import push
 
@@ -31,15 +34,34 @@ class _GroupConsumer(AsyncJsonWebsocketConsumer):
         await self.close(code=CLOSE_UNAUTHENTICATED)
 
 
-class ServicesConsumer(_GroupConsumer):
+class SwarmConsumer(_GroupConsumer):
+    """The overview and the nodes page: a hint for every change in the swarm."""
+
     def group_names(self) -> list[str]:
-        return [push.SERVICES_GROUP]
+        return [push.SWARM_GROUP]
 
     async def service_changed(self, event: push.ServiceChanged) -> None:
         await self.send_json({"kind": "service", "id": event["service_id"], "action": event["action"]})
 
 
-class ServiceConsumer(ServicesConsumer):
+class ServiceListConsumer(SwarmConsumer):
+    """The services list: its changed rows in the page's language (``?lang=``), pushed as they are
+    (htmx swaps them out of band), or a hint to re-read when services came or went."""
+
+    def group_names(self) -> list[str]:
+        query = parse_qs(self.scope.get("query_string", b"").decode())
+        language = query.get("lang", [""])[0]
+        self.language = language if language in dict(settings.LANGUAGES) else settings.LANGUAGE_CODE
+        return [push.SERVICE_LIST_GROUP]
+
+    async def service_rows(self, event: push.ServiceRows) -> None:
+        html = event["html"].get(self.language)
+        if html is not None:
+            # hx-ws swaps "content" with "swap": none, the rows' own hx-swap-oob morphing each into place.
+            await self.send_json({"content": html, "swap": "none"})
+
+
+class ServiceConsumer(SwarmConsumer):
     """One service's page: hints for that service only."""
 
     def group_names(self) -> list[str]:

@@ -1,6 +1,9 @@
 """Live updates: group names, message shapes and the one helper that publishes them.
 
-Pushes are hints ("service X changed"); the browser re-reads the truth from the server.
+Two kinds of push. A hint ("service X changed") makes a page re-read its fragment from the server.
+HTML (the services list's changed rows) is rendered once per change by its publisher, for every
+language at once, and each socket sends its viewer the one in its page's language: the cost of a
+change grows with the rows that changed, not with the number of viewers.
 """
 
 from __future__ import annotations
@@ -13,7 +16,8 @@ from channels.layers import get_channel_layer
 
 logger = logging.getLogger(__name__)
 
-SERVICES_GROUP = "swarm.services"
+SWARM_GROUP = "swarm"  # a hint per changed service: the overview and the nodes page re-read
+SERVICE_LIST_GROUP = "swarm.service-list"  # the services list: its changed rows, or a hint to re-read
 JOBS_GROUP = "jobs"  # every job's changes, for the lists of jobs
 
 
@@ -37,6 +41,13 @@ class ServiceChanged(TypedDict):
     action: str
 
 
+class ServiceRows(TypedDict):
+    """The services list's rows of the changed services, as HTML by language code."""
+
+    type: Literal["service.rows"]
+    html: dict[str, str]
+
+
 class JobChanged(TypedDict):
     type: Literal["job.changed"]
     job_id: int
@@ -47,7 +58,7 @@ class UserLoggedOut(TypedDict):
     type: Literal["user.logged_out"]
 
 
-def publish(group: str, message: ServiceChanged | JobChanged | UserLoggedOut) -> bool:
+def publish(group: str, message: ServiceChanged | ServiceRows | JobChanged | UserLoggedOut) -> bool:
     """Send to a group; a missing Redis is logged, never raised: the DB stays the truth."""
     try:
         async_to_sync(get_channel_layer().group_send)(group, message)
@@ -58,11 +69,22 @@ def publish(group: str, message: ServiceChanged | JobChanged | UserLoggedOut) ->
 
 
 def publish_service_changed(*, service_id: str, action: str) -> bool:
+    """Hint the swarm's pages and the service's own page; ``service_id`` "" means the whole swarm."""
     message = ServiceChanged(type="service.changed", service_id=service_id, action=action)
-    delivered = publish(SERVICES_GROUP, message)
+    delivered = publish(SWARM_GROUP, message)
     if service_id:
         delivered = publish(service_group(service_id), message) and delivered
     return delivered
+
+
+def publish_service_rows(*, html: dict[str, str]) -> bool:
+    """Push the services list's changed rows (rendered by services.pushes) to every viewer."""
+    return publish(SERVICE_LIST_GROUP, ServiceRows(type="service.rows", html=html))
+
+
+def publish_service_list_changed(*, service_id: str, action: str) -> bool:
+    """Make every services list re-read: services came or went, or too many changed to push rows."""
+    return publish(SERVICE_LIST_GROUP, ServiceChanged(type="service.changed", service_id=service_id, action=action))
 
 
 def publish_job_changed(*, job_id: int, state: str, service_id: str = "") -> bool:

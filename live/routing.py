@@ -3,7 +3,8 @@ from django.urls import path
 from . import consumers
 
 websocket_urlpatterns = [
-    path("ws/services/", consumers.ServicesConsumer.as_asgi()),
+    path("ws/swarm/", consumers.SwarmConsumer.as_asgi()),
+    path("ws/services/", consumers.ServiceListConsumer.as_asgi()),
     path("ws/services/<str:service_id>/", consumers.ServiceConsumer.as_asgi()),
     path("ws/jobs/", consumers.JobsConsumer.as_asgi()),
     path("ws/jobs/<int:job_id>/", consumers.JobConsumer.as_asgi()),

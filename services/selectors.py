@@ -7,6 +7,7 @@ most), whatever the number of services: never one call per service.
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
@@ -75,9 +76,12 @@ def _matches(service: engine.ServiceSummary, query: str) -> bool:
     return False
 
 
-def service_rows(*, query: str = "", sort: str = "name") -> list[ServiceRow]:
-    services = [service for service in engine.service_list() if _matches(service, query)]
-    running = engine.task_list(desired_running=True)
+def service_rows(*, query: str = "", sort: str = "name", ids: Collection[str] | None = None) -> list[ServiceRow]:
+    """The services list's rows: every service, or only those of ``ids`` (the rows a change pushes)."""
+    services = [service for service in engine.service_list(ids=ids) if _matches(service, query)]
+    if not services:
+        return []
+    running = engine.task_list(desired_running=True, service_ids=ids)
     rows = {service.id: ServiceRow(service) for service in services}
     running_ids = [task.id for task in running if task.state == "running" and task.service_id in rows]
     for service_id, counts in _task_counts(running_ids, timezone.now()):

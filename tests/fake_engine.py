@@ -18,6 +18,7 @@ or the next ``times`` times. Timestamps are moved so the recording looks made ``
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import itertools
 import json
@@ -248,7 +249,8 @@ class FakeAPIClient:
         filters = filters or {}
         result = []
         for service in self._services:
-            if "id" in filters and not service["ID"].startswith(filters["id"]):
+            # The engine's id filter matches a prefix of the id; a list matches any of its values.
+            if "id" in filters and not any(service["ID"].startswith(value) for value in _values(filters["id"])):
                 continue
             # The engine's name filter matches a prefix of the name.
             if "name" in filters and not service["Spec"]["Name"].startswith(filters["name"]):
@@ -280,13 +282,15 @@ class FakeAPIClient:
         filters = filters or {}
         wanted = None
         if "service" in filters:
-            try:
-                wanted = self._find_service(filters["service"])["ID"]
-            except NotFound:
+            wanted = set()
+            for value in _values(filters["service"]):
+                with contextlib.suppress(NotFound):
+                    wanted.add(self._find_service(value)["ID"])
+            if not wanted:
                 return []
         result = []
         for task in self._tasks:
-            if wanted and task.get("ServiceID") != wanted:
+            if wanted and task.get("ServiceID") not in wanted:
                 continue
             if "desired-state" in filters and task.get("DesiredState") != filters["desired-state"]:
                 continue
@@ -449,3 +453,8 @@ def _event_service(event: dict) -> str:
     if event["Type"] == "service":
         return actor.get("ID", "")
     return (actor.get("Attributes") or {}).get("com.docker.swarm.service.id", "")
+
+
+def _values(value: str | list[str]) -> list[str]:
+    """An engine filter's values: docker-py sends a list or one string."""
+    return value if isinstance(value, list) else [value]

@@ -42,7 +42,7 @@ def test_before_activation_posts_change_nothing(client):
 
 
 @pytest.mark.django_db(transaction=True)
-@pytest.mark.parametrize("path", ["/ws/services/", "/ws/jobs/", "/ws/jobs/1/"])
+@pytest.mark.parametrize("path", ["/ws/services/", "/ws/swarm/", "/ws/jobs/", "/ws/jobs/1/"])
 def test_before_activation_websockets_are_refused(memory_channel_layer, path):
     assert _ws_connects(ws_headers(), path) is False
 

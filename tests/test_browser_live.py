@@ -12,10 +12,12 @@ from .conftest import ARTIFACTS, browser_login, running_tasks, wait_until
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 
-# Counts the region's swaps, so the test knows each engine event reached the page.
-COUNT_SWAPS = """region => {
-    window.__swaps = 0;
-    region.addEventListener("htmx:after:swap", () => { window.__swaps += 1; });
+# Counts the rows pushed over the socket, so the test knows each engine event reached the page.
+COUNT_PUSHED_ROWS = """() => {
+    window.__pushed = 0;
+    document.addEventListener("htmx:ws:after:message:incoming", event => {
+        if (event.detail.message.data.includes("hx-swap-oob")) { window.__pushed += 1; }
+    });
 }"""
 
 
@@ -55,13 +57,17 @@ def test_refreshes_keep_focus_scroll_selection_and_open_details(stack, page, mak
     scroll = page.evaluate("document.documentElement.scrollHeight - innerHeight") // 2
     assert scroll > 20, "the page must be taller than the window"
     page.evaluate(f"window.scrollTo(0, {scroll})")
-    region.evaluate(COUNT_SWAPS)
+    # The changed rows come rendered over the socket (services/pushes.py): the page re-reads nothing.
+    rereads = []
+    page.on("request", lambda request: request.headers.get("hx-request") and rereads.append(request.url))
+    page.evaluate(COUNT_PUSHED_ROWS)
 
     for n, replicas in enumerate([2, 1, 2, 1, 2], start=1):
         scaled.reload()  # the service's version moved with the last scale
         scaled.scale(replicas)
         expect(row.locator("td.replicas")).to_have_text(f"{replicas}/{replicas}", timeout=30_000)
-        assert page.evaluate("window.__swaps") >= n
+        assert page.evaluate("window.__pushed") >= n
+    assert rereads == []
 
     state = page.evaluate("""() => ({
         focused: document.activeElement === window.__focused && window.__focused.isConnected,

@@ -132,28 +132,6 @@ def test_prune_forgets_only_what_is_older_than_the_limit():
     assert list(Task.objects.values_list("task_id", flat=True)) == ["new"]
 
 
-@pytest.mark.django_db
-def test_hints_redis_did_not_take_are_sent_when_it_returns(monkeypatch):
-    delivered, redis_up = [], False
-
-    def publish(*, service_id, action):
-        if redis_up:
-            delivered.append(service_id)
-        return redis_up
-
-    monkeypatch.setattr("live.push.publish_service_changed", publish)
-    watcher = SwarmWatcher(name="test")
-    watcher.pending = {"svc1", "svc2"}
-
-    watcher.flush()
-    assert watcher.pending == {"svc1", "svc2"}
-
-    redis_up = True
-    watcher.flush()
-    assert watcher.pending == set()
-    assert sorted(delivered) == ["svc1", "svc2"]
-
-
 @pytest.mark.django_db(transaction=True)  # the loop closes stale connections, as a long-lived process must
 def test_an_unreachable_engine_is_retried_with_backoff_and_shown(monkeypatch):
     from watcher.models import Watcher

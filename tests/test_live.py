@@ -1,4 +1,6 @@
-"""Docker events become hints on named groups; the consumer forwards them as compact JSON."""
+"""Docker events become hints on named groups and rows rendered once; the consumers forward them."""
+
+import re
 
 import pytest
 from asgiref.sync import async_to_sync
@@ -58,10 +60,10 @@ def test_consumer_forwards_a_service_change(memory_channel_layer, panel_client):
 
     async def publish():
         await get_channel_layer().group_send(
-            push.SERVICES_GROUP, {"type": "service.changed", "service_id": "svc1", "action": "update"}
+            push.SWARM_GROUP, {"type": "service.changed", "service_id": "svc1", "action": "update"}
         )
 
-    message = async_to_sync(_receive_after)(publish, ws_headers(panel_client))
+    message = async_to_sync(_receive_after)(publish, ws_headers(panel_client), path="/ws/swarm/")
 
     assert message == {"kind": "service", "id": "svc1", "action": "update"}
 
@@ -96,13 +98,15 @@ def test_websocket_gets_the_scale_done_through_the_sdk(stack, make_service, pane
         service.scale(2)
         # A functional bound (the page must follow within about a second), not a benchmark.
         deadline = loop.time() + 2
-        message = {}
-        while message.get("id") != service.id:
+        row = ""
+        while f'data-service-id="{service.id}"' not in row:
             message = await communicator.receive_json_from(timeout=max(deadline - loop.time(), 0.01))
+            row = message.get("content", "")
         await communicator.disconnect()
         return message
 
     message = async_to_sync(scale_and_receive)()
 
-    assert message["kind"] == "service"
-    assert message["id"] == service.id
+    # The service's row, rendered by the watcher, for htmx to morph in: the new desired count is in it.
+    assert message["swap"] == "none"
+    assert re.search(r'class="replicas[^"]*">\d/2<', message["content"])

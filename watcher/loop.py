@@ -3,8 +3,10 @@
 Events are triggers, not state: the first event of a burst makes the watcher re-read the affected
 services from the API at once and store what it finds; the rest of the burst is coalesced over
 ``COALESCE`` seconds and re-read once at the window's end (leading plus trailing edge). After a
-(re)connect it first replays the events it missed (``since=`` its stored cursor), then re-reads everything. Hints that
-cannot be published (Redis down) are kept and sent again once Redis answers.
+(re)connect it first replays the events it missed (``since=`` its stored cursor), then re-reads everything.
+What changed is pushed: the services list's rows, rendered once for every viewer (services.pushes),
+and a hint for the other pages. Pushes that cannot be published (Redis down) are kept and sent again
+once Redis answers.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ import engine
 from history import recorder
 from jobs.messages import error_text
 from live import push
+from services.pushes import service_rows_publish
 
 from .models import Watcher
 
@@ -33,6 +36,7 @@ COALESCE = 0.25  # seconds: after a re-read, what follows within this window wai
 TICK = 1.0  # seconds between housekeeping rounds (pending hints, heartbeat when due)
 HEARTBEAT = 10.0  # seconds between two heartbeat writes
 MAX_BACKOFF = 30.0
+RESYNC_ALL_ABOVE = 5  # changed services in one batch beyond which the whole swarm is re-read
 PRUNE_EVERY = 3600.0
 
 _END = object()  # the reader thread's "stream ended" marker
@@ -45,6 +49,7 @@ class SwarmWatcher:
         self.stream: engine.EventStream | None = None
         self.identity: engine.NodeIdentity | None = None
         self.pending: set[str] = set()  # service ids ("" = all) whose hint is not delivered yet
+        self.reshaped = False  # a pending service was created: the services lists re-read
         self.undelivered = False  # the last publish failed (Redis down)
         self.last_prune = 0.0
         self.last_heartbeat = 0.0
@@ -180,12 +185,17 @@ class SwarmWatcher:
             service_id = recorder.event_record(event, node_id=self.identity.node_id if self.identity else "")
             if service_id is not None:
                 dirty.add(service_id)
+            if event.type == "service" and event.action == "create":
+                self.reshaped = True
         if resync and self.identity and self.identity.is_manager:
-            if "" in dirty:
+            # One service costs three engine calls to re-read, the whole swarm three as well: past a
+            # few services (a stack deployed, a node back), re-reading everything is the cheaper.
+            if "" in dirty or len(dirty) > RESYNC_ALL_ABOVE:
                 dirty |= recorder.swarm_sync()
-            for service_id in dirty - {""}:
-                if not recorder.service_sync(service_id=service_id):
-                    logger.debug("service %s is gone", service_id)
+            else:
+                for service_id in dirty:
+                    if not recorder.service_sync(service_id=service_id):
+                        logger.debug("service %s is gone", service_id)
         last_ns = max(event.time_ns for event in batch)
         Watcher.objects.filter(name=self.name).update(last_event_ns=last_ns)
         self.pending |= dirty
@@ -198,6 +208,13 @@ class SwarmWatcher:
             # shows on the next page load or when a manager's watcher next re-reads the service.
             self.pending.clear()
             return
+        if not self.pending:
+            return
+        # The rows first: the services list is the page many people keep open.
+        if not service_rows_publish(service_ids=self.pending, reshaped=self.reshaped):
+            self.undelivered = True
+            return  # Redis is down: try again at the next tick
+        self.reshaped = False
         for service_id in sorted(self.pending):
             if push.publish_service_changed(service_id=service_id, action="changed"):
                 self.pending.discard(service_id)

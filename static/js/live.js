@@ -1,9 +1,10 @@
 // Live regions, with htmx 4 (static/vendor/): a wrapper with hx-ws:connect holds the websocket
 // (the hx-ws extension reconnects with backoff); each region inside it, marked data-live, re-reads its
 // fragment with hx-get when it hears "live:refresh" and morphs it in (hx-swap="innerMorph"), so focus,
-// selection, scroll and open <details> survive. Pushes are hints, never state: every JSON hint, and
-// every reconnect, makes the regions re-read the server. HTML pushed over the socket (hx-swap-oob) is
-// swapped by the extension itself.
+// selection, scroll and open <details> survive. A JSON hint, and every reconnect, makes the regions
+// re-read the server. HTML pushed over the socket ({"content": rows with hx-swap-oob, "swap": "none"},
+// rendered once for every viewer: services/pushes.py) is swapped by the extension itself, each row
+// morphing the row of its service where the page shows one.
 (function () {
   "use strict";
 
