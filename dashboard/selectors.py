@@ -32,9 +32,41 @@ class Overview:
         return [row for row in self.rows if row.attention]
 
     @property
-    def advice(self) -> list[tuple[engine.ServiceSummary, list[str]]]:
-        pairs = [(row.service, explain.config_advice(row.service.config)) for row in self.rows]
-        return [(service, items) for service, items in pairs if items]
+    def attention_shown(self) -> list[ServiceRow]:
+        return self.attention[:ATTENTION_SHOWN]
+
+    @property
+    def attention_more(self) -> int:
+        return max(0, len(self.attention) - ATTENTION_SHOWN)
+
+    @property
+    def advice(self) -> list[Advice]:
+        """Each piece of advice once, with the services it is for (in name order)."""
+        grouped: dict[str, list[engine.ServiceSummary]] = {}
+        for row in self.rows:
+            for text in explain.config_advice(row.service.config):
+                grouped.setdefault(text, []).append(row.service)
+        return [Advice(text, services) for text, services in grouped.items()]
+
+
+# The overview stays a glance at 1 000 services: it names this many and counts the rest (the
+# services list and each service's page have them all).
+ATTENTION_SHOWN = 50
+ADVICE_SHOWN = 10
+
+
+@dataclass
+class Advice:
+    text: str
+    services: list[engine.ServiceSummary]
+
+    @property
+    def shown(self) -> list[engine.ServiceSummary]:
+        return self.services[:ADVICE_SHOWN]
+
+    @property
+    def more(self) -> int:
+        return max(0, len(self.services) - ADVICE_SHOWN)
 
 
 def overview() -> Overview:

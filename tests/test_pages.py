@@ -32,6 +32,10 @@ def test_overview_shows_status_attention_advice_and_watchers(panel_client, fake_
     assert "update paused" in html
     assert "1 restart in the last hour" in html
     assert "A failed update stays paused until someone acts" in html
+    # Each piece of advice once, naming the services it is for.
+    assert html.count("A failed update stays paused until someone acts") == 1
+    named = r"<dt>A failed update stays paused[^<]*</dt>\s*<dd><a href=\"/services/svc1/\">rec-web</a></dd>"
+    assert re.search(named, html)
     assert "node-a" in html and "reconnecting" in html and "Trying again in 4 seconds." in html
 
 
@@ -89,3 +93,19 @@ def test_a_service_with_mounts_and_host_ports_shows_them(panel_client, fake_engi
 def test_a_service_that_is_gone_is_a_404(panel_client, fake_engine):
     assert panel_client.get(reverse("services:detail", args=["nope"])).status_code == 404
     assert ("services", {"filters": {"id": "nope"}, "status": True}) in fake_engine.calls
+
+
+def test_the_overview_names_a_few_services_per_line_and_counts_the_rest(panel_client, fake_engine, monkeypatch):
+    from dashboard import selectors as overview_selectors
+
+    monkeypatch.setattr(overview_selectors, "ATTENTION_SHOWN", 1)
+    monkeypatch.setattr(overview_selectors, "ADVICE_SHOWN", 2)
+
+    html = panel_client.get(reverse("overview")).content.decode()
+
+    advice = re.search(r"<dt>There is no health check.*?</dt>\s*<dd>(.*?)</dd>", html, re.S)
+    assert advice.group(1).count("<a ") == 2
+    assert "and 1 more" in advice.group(1)  # three of the four recorded services have no health check
+    attention = re.search(r'<ul class="attention">(.*?)</ul>', html, re.S).group(1)
+    assert attention.count("<li ") == 1
+    assert re.search(r"And \d+ more services?: the services list", html)
