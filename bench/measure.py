@@ -16,6 +16,7 @@ import sqlite3
 import statistics
 import threading
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 import engine
@@ -278,15 +279,40 @@ def pages(stack: Stack, live, size: int, repeats: int) -> dict:
 # --- (3) V viewers ----------------------------------------------------------------------------
 
 
-async def _viewer(stack: Stack, live_id: str, want: int, gate: asyncio.Semaphore, go: asyncio.Event, started, timeout):
+@dataclass(frozen=True)
+class Watched:
+    """What the viewers watch: a page's socket, the fragment it re-reads, and when it shows the change."""
+
+    page: str  # "services" or "overview"
+    socket: str
+    url: str
+    live_id: str
+    want: int  # the live service's desired replicas (services), the swarm's desired tasks (overview)
+
+    def current(self, html: str) -> bool:
+        if self.page == "services":
+            return desired_in(html, self.live_id) == self.want
+        return tasks_desired_in(html) == self.want
+
+    def names_change(self, message: dict) -> bool:
+        """Whether a hint is one this page re-reads on: its service, or the whole swarm ("")."""
+        return message.get("id") in (self.live_id, "")
+
+
+def tasks_desired_in(html: str) -> int | None:
+    """The swarm's desired tasks on the overview's tile (running/desired)."""
+    match = re.search(r'id="tasks-tile">.*?<strong>\s*\d+/(\d+)', html, re.S)
+    return int(match.group(1)) if match else None
+
+
+async def _viewer(stack: Stack, watched: Watched, gate: asyncio.Semaphore, go: asyncio.Event, started, timeout):
     result = {"hinted": None, "current": None, "gets": 0, "error": None}
     try:
         async with gate:  # a few handshakes at a time, as people open the page, not in one burst
-            socket = await WebSocket.connect("127.0.0.1", stack.port, "/ws/services/", ws_headers(stack))
+            socket = await WebSocket.connect("127.0.0.1", stack.port, watched.socket, ws_headers(stack))
     except Exception as exc:  # noqa: BLE001
         result["error"] = f"connect: {exc!r}"
         return result
-    headers = {"Cookie": stack.cookie_header(), "HX-Request": "true"}
     try:
         await go.wait()
         async with asyncio.timeout(timeout):
@@ -296,21 +322,24 @@ async def _viewer(stack: Stack, live_id: str, want: int, gate: asyncio.Semaphore
                     continue
                 message = json.loads(text)
                 if "content" in message:  # rows pushed, rendered once for every viewer: the page swaps them
-                    if live_id not in message["content"]:
+                    if watched.live_id not in message["content"]:
                         continue
                     result["hinted"] = result["hinted"] or time.time()
-                    if desired_in(message["content"], live_id) == want:
+                    if watched.current(message["content"]):
                         result["current"] = time.time()
                     continue
-                if message.get("id") not in (live_id, ""):  # "": the list re-reads (services came or went)
+                if not watched.names_change(message):
                     continue
                 result["hinted"] = result["hinted"] or time.time()
-                status, body = await http_get("127.0.0.1", stack.port, "/services/", headers)
+                # As static/js/live.js does: the re-read names the change, so viewers share one render.
+                headers = {"Cookie": stack.cookie_header(), "HX-Request": "true"}
+                headers["X-Live-Version"] = str(message.get("version", ""))
+                status, body = await http_get("127.0.0.1", stack.port, watched.url, headers)
                 result["gets"] += 1
                 if status != 200:
                     result["error"] = f"GET {status}"
                     break
-                if desired_in(body, live_id) == want:
+                if watched.current(body):
                     result["current"] = time.time()
     except TimeoutError:
         result["error"] = "timeout"
@@ -321,12 +350,12 @@ async def _viewer(stack: Stack, live_id: str, want: int, gate: asyncio.Semaphore
     return result
 
 
-async def _viewers(stack: Stack, live, count: int, want: int, timeout: float, engine_events: EngineEvents) -> dict:
+async def _viewers(stack: Stack, live, count: int, watched: Watched, to: int, timeout: float, engine_events) -> dict:
     go, started = asyncio.Event(), [float("inf")]
     gate = asyncio.Semaphore(5)
-    tasks = [asyncio.create_task(_viewer(stack, live.id, want, gate, go, started, timeout)) for _ in range(count)]
+    tasks = [asyncio.create_task(_viewer(stack, watched, gate, go, started, timeout)) for _ in range(count)]
     await asyncio.sleep(2 + count / 50)  # every socket connected and joined
-    started[0] = await asyncio.to_thread(scale, live, want)
+    started[0] = await asyncio.to_thread(scale, live, to)
     go.set()
     results = await asyncio.gather(*tasks)
     at_engine = engine_events.first_after(started[0], live.id)
@@ -335,6 +364,7 @@ async def _viewers(stack: Stack, live, count: int, want: int, timeout: float, en
     errors = [r["error"] for r in results if r["error"]]
     connect_failed = sum(1 for error in errors if error.startswith("connect"))
     return {
+        "page": watched.page,
         "viewers": count,
         "engine_event_ms": ms(at_engine - started[0]) if at_engine else None,
         # Over the viewers that got there (hinted, current): a failed viewer is counted in failed.
@@ -351,12 +381,19 @@ async def _viewers(stack: Stack, live, count: int, want: int, timeout: float, en
     }
 
 
-def viewers(stack: Stack, live, count: int, size: int, timeout: float) -> dict:
+def viewers(stack: Stack, live, count: int, size: int, timeout: float, page: str = "services") -> dict:
+    """V viewers of the services list (rows pushed) or of the overview (hints, shared re-reads)."""
     engine_events = EngineEvents(stack)
-    want = engine.service_get(service_id=live.id).replicas % 2 + 1  # 1 <-> 2
+    current = engine.service_get(service_id=live.id).replicas
+    want = current % 2 + 1  # 1 <-> 2
+    if page == "services":
+        watched = Watched(page, "/ws/services/", "/services/", live.id, want)
+    else:
+        desired = sum(service.tasks_desired for service in engine.service_list())
+        watched = Watched(page, "/ws/swarm/", "/", live.id, desired - current + want)
     sampler = RssSampler(stack)
     try:
-        result = asyncio.run(_viewers(stack, live, count, want, timeout, engine_events))
+        result = asyncio.run(_viewers(stack, live, count, watched, want, timeout, engine_events))
     finally:
         sampler.stop()
         engine_events.close()

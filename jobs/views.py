@@ -3,6 +3,8 @@
 from django.shortcuts import get_object_or_404, render
 from django.views.decorators.http import require_GET
 
+from live.rereads import reread_once_per_change
+
 from .messages import ERRORS, STEPS
 from .messages import render as render_message
 from .models import Job
@@ -25,12 +27,14 @@ def _error_params(job: Job) -> dict:
 
 
 @require_GET
+@reread_once_per_change
 def job_detail(request, job_id: int):
     job = get_object_or_404(Job, id=job_id)
     return render(request, "jobs/_job.html" if request.htmx else "jobs/detail.html", _job_context(job))
 
 
 @require_GET
+@reread_once_per_change
 def job_list(request):
     filters = {key: request.GET.get(key, "") for key in ("state", "kind", "service")}
     queryset = Job.objects.select_related("requested_by")

@@ -41,7 +41,9 @@ class SwarmConsumer(_GroupConsumer):
         return [push.SWARM_GROUP]
 
     async def service_changed(self, event: push.ServiceChanged) -> None:
-        await self.send_json({"kind": "service", "id": event["service_id"], "action": event["action"]})
+        await self.send_json(
+            {"kind": "service", "id": event["service_id"], "action": event["action"], "version": event["version"]}
+        )
 
 
 class ServiceListConsumer(SwarmConsumer):
@@ -75,7 +77,9 @@ class JobsConsumer(_GroupConsumer):
         return [push.JOBS_GROUP]
 
     async def job_changed(self, event: push.JobChanged) -> None:
-        await self.send_json({"kind": "job", "id": event["job_id"], "state": event["state"]})
+        await self.send_json(
+            {"kind": "job", "id": event["job_id"], "state": event["state"], "version": event["version"]}
+        )
 
 
 class JobConsumer(JobsConsumer):

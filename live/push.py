@@ -9,6 +9,7 @@ change grows with the rows that changed, not with the number of viewers.
 from __future__ import annotations
 
 import logging
+import time
 from typing import Literal, TypedDict
 
 from asgiref.sync import async_to_sync
@@ -39,6 +40,7 @@ class ServiceChanged(TypedDict):
     type: Literal["service.changed"]
     service_id: str
     action: str
+    version: int  # the change's: every viewer's re-read of it shares one render (live.rereads)
 
 
 class ServiceRows(TypedDict):
@@ -52,6 +54,7 @@ class JobChanged(TypedDict):
     type: Literal["job.changed"]
     job_id: int
     state: str
+    version: int
 
 
 class UserLoggedOut(TypedDict):
@@ -68,9 +71,11 @@ def publish(group: str, message: ServiceChanged | ServiceRows | JobChanged | Use
     return True
 
 
-def publish_service_changed(*, service_id: str, action: str) -> bool:
-    """Hint the swarm's pages and the service's own page; ``service_id`` "" means the whole swarm."""
-    message = ServiceChanged(type="service.changed", service_id=service_id, action=action)
+def publish_service_changed(*, service_id: str, action: str, version: int | None = None) -> bool:
+    """Hint the swarm's pages and the service's own page; ``service_id`` "" means the whole swarm.
+    Hints of one change (the services of one watcher batch) share its ``version``."""
+    version = version or change_version()
+    message = ServiceChanged(type="service.changed", service_id=service_id, action=action, version=version)
     delivered = publish(SWARM_GROUP, message)
     if service_id:
         delivered = publish(service_group(service_id), message) and delivered
@@ -84,18 +89,25 @@ def publish_service_rows(*, html: dict[str, str]) -> bool:
 
 def publish_service_list_changed(*, service_id: str, action: str) -> bool:
     """Make every services list re-read: services came or went, or too many changed to push rows."""
-    return publish(SERVICE_LIST_GROUP, ServiceChanged(type="service.changed", service_id=service_id, action=action))
+    message = ServiceChanged(type="service.changed", service_id=service_id, action=action, version=change_version())
+    return publish(SERVICE_LIST_GROUP, message)
 
 
 def publish_job_changed(*, job_id: int, state: str, service_id: str = "") -> bool:
     """The job's page and the lists of jobs; with ``service_id``, also that service's page (its jobs)."""
-    message = JobChanged(type="job.changed", job_id=job_id, state=state)
+    version = change_version()
+    message = JobChanged(type="job.changed", job_id=job_id, state=state, version=version)
     delivered = publish(job_group(job_id), message)
     delivered = publish(JOBS_GROUP, message) and delivered
     if service_id:
-        changed = ServiceChanged(type="service.changed", service_id=service_id, action="job")
+        changed = ServiceChanged(type="service.changed", service_id=service_id, action="job", version=version)
         delivered = publish(service_group(service_id), changed) and delivered
     return delivered
+
+
+def change_version() -> int:
+    """A change's version: its publish time, unique enough to tell two changes apart."""
+    return time.time_ns()
 
 
 def publish_user_logged_out(*, user_id: int) -> bool:

@@ -5,11 +5,13 @@ from django.views.decorators.http import require_GET
 
 import engine
 from jobs.messages import error_text
+from live.rereads import reread_once_per_change
 
 from . import selectors
 
 
 @require_GET
+@reread_once_per_change
 def node_list(request):
     try:
         rows, error = selectors.node_rows(), None

@@ -15,6 +15,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 import engine
 from jobs.messages import error_text
+from live.rereads import reread_once_per_change
 
 from . import runners, selectors, specs
 from .chart import RANGES
@@ -41,6 +42,7 @@ PAGE_SIZE = 100  # rows a page: the page's weight and render time stay flat at 1
 
 
 @require_GET
+@reread_once_per_change
 def service_list(request):
     query, sort = request.GET.get("q", "")[:200], request.GET.get("sort", "name")
     rows, error = _engine_call(selectors.service_rows, query=query, sort=sort)

@@ -95,6 +95,9 @@ def test_jobs_list_and_service_page_show_a_new_job_live(stack, page, make_servic
     expect(service_page.locator("ul.service-jobs")).to_have_count(0)
     for each in (jobs_page, service_page):
         each.evaluate("window.__not_reloaded = true")
+    # Each re-read names the change it follows, so the viewers of one change share one render.
+    versions = []
+    jobs_page.on("request", lambda request: request.headers.get("hx-request") and versions.append(request.headers))
 
     job = job_scale_request(service=engine.service_get(service_id=service.id), replicas=2)
 
@@ -109,4 +112,5 @@ def test_jobs_list_and_service_page_show_a_new_job_live(stack, page, make_servic
     )
     for each in (jobs_page, service_page):
         assert each.evaluate("window.__not_reloaded") is True
+    assert versions and all(headers.get("x-live-version", "").isdigit() for headers in versions)
     service_page.screenshot(path=ARTIFACTS / "service-jobs-live.png", full_page=True)

@@ -74,7 +74,10 @@ def test_rows_are_read_with_one_services_call_and_one_tasks_call_for_the_changed
 def test_what_rows_cannot_say_makes_the_lists_re_read(fake_engine, published, service_ids, reshaped):
     assert pushes.service_rows_publish(service_ids=service_ids, reshaped=reshaped)
 
-    assert published == [(push.SERVICE_LIST_GROUP, {"type": "service.changed", "service_id": "", "action": "reshaped"})]
+    [(group, message)] = published
+    assert group == push.SERVICE_LIST_GROUP
+    assert message["version"] > 0
+    assert message == {"type": "service.changed", "service_id": "", "action": "reshaped", "version": message["version"]}
 
 
 def test_a_removed_services_row_is_deleted_from_the_pages(fake_engine, published):
@@ -128,14 +131,14 @@ def test_a_re_read_hint_reaches_the_services_list_and_row_pushes_do_not_reach_th
         layer = get_channel_layer()
         await layer.group_send(push.SERVICE_LIST_GROUP, {"type": "service.rows", "html": {"en": "<tr></tr>"}})
         await layer.group_send(
-            push.SERVICE_LIST_GROUP, {"type": "service.changed", "service_id": "", "action": "reshaped"}
+            push.SERVICE_LIST_GROUP, {"type": "service.changed", "service_id": "", "action": "reshaped", "version": 3}
         )
 
     headers = ws_headers(panel_client)
     on_list = async_to_sync(_messages_after)(publish, "/ws/services/", headers, count=2)
     on_overview = async_to_sync(_messages_after)(publish, "/ws/swarm/", headers, count=0)
 
-    assert on_list[1] == {"kind": "service", "id": "", "action": "reshaped"}
+    assert on_list[1] == {"kind": "service", "id": "", "action": "reshaped", "version": 3}
     assert on_overview == []
 
 
@@ -149,9 +152,9 @@ def test_the_watcher_pushes_rows_and_hints_and_keeps_both_while_redis_is_down(mo
             rows.append((sorted(service_ids), reshaped))
         return redis_up
 
-    def hint(*, service_id, action):
+    def hint(*, service_id, action, version):
         if redis_up:
-            hints.append(service_id)
+            hints.append((service_id, version))
         return redis_up
 
     monkeypatch.setattr("watcher.loop.service_rows_publish", rows_publish)
@@ -166,7 +169,8 @@ def test_the_watcher_pushes_rows_and_hints_and_keeps_both_while_redis_is_down(mo
     watcher.flush()
     assert (watcher.pending, watcher.reshaped) == (set(), False)
     assert rows == [(["svc1", "svc2"], True)]
-    assert sorted(hints) == ["svc1", "svc2"]
+    assert sorted(service_id for service_id, _ in hints) == ["svc1", "svc2"]
+    assert len({version for _, version in hints}) == 1  # one batch, one change: one version
 
 
 @pytest.mark.parametrize(("action", "reshaped"), [("create", True), ("remove", False), ("update", False)])

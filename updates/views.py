@@ -5,6 +5,8 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
+from live.rereads import reread_once_per_change
+
 from . import policy
 from .forms import PolicyForm
 from .runners import update_check_request
@@ -24,6 +26,7 @@ def _page(request, form: PolicyForm | None = None, status: int = 200):
 
 
 @require_GET
+@reread_once_per_change
 def updates_page(request):
     return _page(request)
 

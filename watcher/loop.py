@@ -215,8 +215,9 @@ class SwarmWatcher:
             self.undelivered = True
             return  # Redis is down: try again at the next tick
         self.reshaped = False
+        version = push.change_version()  # one change: the pages that re-read share one render of it
         for service_id in sorted(self.pending):
-            if push.publish_service_changed(service_id=service_id, action="changed"):
+            if push.publish_service_changed(service_id=service_id, action="changed", version=version):
                 self.pending.discard(service_id)
                 if self.undelivered:
                     logger.info("Redis is back: re-published a hint for %s", service_id or "all services")

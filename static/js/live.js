@@ -48,15 +48,16 @@
     leaving = false;
   });
 
-  function isHint(message) {
+  function hintOf(message) {
     // {"kind": ...} is a hint to re-read; anything else (HTML, {"content": ...}) the extension swaps.
     if (typeof message.data !== "string" || message.data.charAt(0) !== "{") {
-      return false;
+      return null;
     }
     try {
-      return JSON.parse(message.data).content === undefined;
+      var data = JSON.parse(message.data);
+      return data.content === undefined ? data : null;
     } catch (error) {
-      return false;
+      return null;
     }
   }
 
@@ -64,14 +65,27 @@
     var connection = event.target;
     show(connection, "connected");
     if (connection.liveOpened) {
+      connection.liveVersion = null; // what changed meanwhile has no version: a render of its own
       refresh(connection); // hints sent while the socket was down are lost: re-read
     }
     connection.liveOpened = true;
   });
 
   document.addEventListener("htmx:ws:after:message:incoming", function (event) {
-    if (isHint(event.detail.message)) {
+    var hint = hintOf(event.detail.message);
+    if (hint) {
+      // The change's version goes with the re-read: every viewer of it shares one render
+      // (live/rereads.py). A re-read queued behind another one carries the latest version.
+      event.target.liveVersion = hint.version;
       refresh(event.target);
+    }
+  });
+
+  document.addEventListener("htmx:config:request", function (event) {
+    var region = event.target;
+    var connection = region.matches && region.matches("[data-live]") && region.closest("[hx-ws\\:connect]");
+    if (connection && connection.liveVersion) {
+      event.detail.ctx.request.headers["X-Live-Version"] = String(connection.liveVersion);
     }
   });
 
@@ -80,6 +94,7 @@
       return; // the region left the page
     }
     show(event.target, "reconnecting");
+    event.target.liveVersion = null; // a re-read from now on is of no announced change
     if (event.detail.code === 4401) {
       // Logged out (live/consumers.py): a reload reaches the login page. When this page is already
       // leaving (its own Log out button), the reload waits so as not to cancel that navigation.
