@@ -126,7 +126,8 @@ def table(result: dict) -> str:
                 (
                     f"{name} at {page['services']} services",
                     f"{page['engine_ms']} ms",
-                    f"{figures['median_ms']} ms ({figures['ratio_to_engine']}x), {figures['bytes'] / 1024:.0f} KiB",
+                    f"{figures['median_ms']} ms ({figures['ratio_to_engine']}x), {figures['bytes'] / 1024:.0f} KiB, "
+                    f"{figures['docker_calls']} Docker calls, {figures['db_queries']} queries",
                 )
             )
     for viewer in result["viewers"]:

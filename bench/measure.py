@@ -257,6 +257,10 @@ def pages(stack: Stack, live, size: int, repeats: int) -> dict:
             if response.status_code != 200:
                 failures.append({"page": name, "status": response.status_code})
     median = {name: statistics.median(values) for name, values in timings.items()}
+    counts = stack.counts(urls)
+    for name, figures in counts.items():
+        if figures["status"] != 200:
+            failures.append({"page": name, "counted_status": figures["status"]})
     return {
         "services": size,
         "repeats": repeats,
@@ -266,12 +270,12 @@ def pages(stack: Stack, live, size: int, repeats: int) -> dict:
                 "median_ms": ms(median[name]),
                 "ratio_to_engine": round(median[name] / median["engine"], 1),
                 "bytes": weight[name],
+                # Counted in a Django process of the stack (bench/counts.py), one render each.
+                "docker_calls": counts[name]["docker_calls"],
+                "db_queries": counts[name]["db_queries"],
             }
             for name in urls
         },
-        "docker_calls_per_render": None,
-        "db_queries_per_render": None,
-        "note": "times only: counting Docker calls and queries would need a hook in product code",
         "failures": failures,
     }
 

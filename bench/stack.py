@@ -6,6 +6,7 @@ fresh database with an activated administrator, and an HTTP session logged in as
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import platform
 import re
@@ -155,6 +156,19 @@ class Stack:
 
     def cookie_header(self) -> str:
         return "; ".join(f"{name}={value}" for name, value in self.session.cookies.items())
+
+    def counts(self, pages: dict[str, tuple[str, dict]]) -> dict[str, dict]:
+        """Docker API calls and database queries of one render of each page (bench/counts.py)."""
+        code = "import bench.counts; bench.counts.main()"
+        result = subprocess.run(
+            [str(VENV_BIN / "python"), "manage.py", "shell", "-c", code],
+            cwd=ROOT,
+            env={**self.env, "BENCH_PAGES": json.dumps(pages)},
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        return json.loads(result.stdout.strip().splitlines()[-1])
 
     # --- what runs where ----------------------------------------------------------------------
 

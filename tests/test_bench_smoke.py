@@ -35,6 +35,10 @@ def test_the_smoke_bench_measures_every_section_without_failures(docker_host, tm
     assert pages["services"] == 3
     assert set(pages["pages"]) == {"services", "fragment", "overview", "detail"}
     assert all(page["median_ms"] is not None and page["bytes"] > 0 for page in pages["pages"].values())
+    # Each render's Docker calls and queries are counted; a page lists services with one call each
+    # for services, tasks and nodes at most, whatever their number.
+    for name, page in pages["pages"].items():
+        assert 1 <= page["docker_calls"] <= 4 and page["db_queries"] >= 1, name
     assert [viewers["page"] for viewers in bench["viewers"]] == ["services", "overview"]
     for viewers in bench["viewers"]:
         assert viewers["viewers"] == 3 and viewers["failed"] == 0 and viewers["current"] == 3
