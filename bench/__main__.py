@@ -143,13 +143,18 @@ def table(result: dict) -> str:
     jobs = result["jobs"]
     for how in ("panel", "sdk"):
         section = jobs[how]
-        request = f"request p95 {section['request_p95_ms']} ms, " if how == "panel" else ""
+        request = (
+            f"request p95 {section['request_p95_ms']} ms, to job running p95 "
+            f"{section['request_to_job_running_p95_ms']} ms, "
+            if how == "panel"
+            else ""
+        )
         way = "as jobs through the panel" if how == "panel" else "straight at the engine"
         rows.append(
             (
                 f"{jobs['jobs']} scales {way}",
                 "-",
-                f"{request}to running p95 {section['request_to_running_p95_ms']} ms, "
+                f"{request}to a running task p95 {section['request_to_running_p95_ms']} ms, "
                 f"all in {section['all_converged_s']} s, {section['lost']} lost",
             )
         )

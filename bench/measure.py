@@ -17,6 +17,7 @@ import statistics
 import threading
 import time
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 
 import engine
@@ -462,6 +463,11 @@ def jobs(stack: Stack, count: int, timeout: float) -> dict:
         }
         if how == "panel":
             section["job_states"] = _job_states(stack, timeout)
+            # The job's own "running": the worker claimed it (its started_at), from the request.
+            claimed = _jobs_started(stack)
+            to_job_running = [claimed[s.name] - started[s.id] for s in services if s.name in claimed]
+            section["request_to_job_running_p50_ms"] = ms(pct(to_job_running, 50))
+            section["request_to_job_running_p95_ms"] = ms(pct(to_job_running, 95))
             finished = section["job_states"].get("succeeded", 0)
             if finished != count:
                 section["failures"].append({"jobs_succeeded": finished})
@@ -470,6 +476,14 @@ def jobs(stack: Stack, count: int, timeout: float) -> dict:
             engine.service_remove(service_id=service.id)
         _containers_gone(stack, keep)
     return result
+
+
+def _jobs_started(stack: Stack) -> dict[str, float]:
+    """When the worker claimed each scale job (its started_at), by service name, as a Unix time."""
+    path = Path(stack.dir) / "swarmdeck.sqlite3"
+    with contextlib.closing(sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=10)) as db:
+        rows = db.execute("SELECT service_name, started_at FROM services_job WHERE kind = 'scale'").fetchall()
+    return {name: datetime.fromisoformat(at).replace(tzinfo=UTC).timestamp() for name, at in rows if at}
 
 
 def _job_states(stack: Stack, timeout: float) -> dict[str, int]:

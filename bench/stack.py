@@ -105,7 +105,7 @@ class Stack:
             env={**self.env, "BENCH_PW": self.password},
             check=True,
         )
-        worker = [str(VENV_BIN / "celery"), "-A", "dashboard", "--quiet", "worker", "-l", "INFO", "--concurrency", "2"]
+        worker = [str(VENV_BIN / "celery"), "-A", "dashboard", "--quiet", "worker", "-l", "INFO"]
         worker += ["-B", "--schedule", str(self.dir / "celerybeat-schedule")]
         commands = {
             "worker": worker,

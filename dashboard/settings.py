@@ -216,10 +216,28 @@ CELERY_RESULT_BACKEND = None
 CELERY_TASK_SERIALIZER = "json"
 CELERY_RESULT_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
+# The worker runs each job in a thread of its own (every `celery -A dashboard worker` reads these,
+# so no command line names a pool): a job spends nearly all its time waiting on the engine while it
+# follows a rollout, for seconds to minutes, so with a few slots a burst of jobs would queue behind
+# the first rollouts. 64 runs a burst of 50 jobs at once with room to spare, and costs nothing until
+# that many run (threads are made on demand). What it bounds: each running job holds one database
+# connection (Celery's Django fixup closes it when the job ends), so 64 leaves PostgreSQL's default
+# max_connections of 100 room for the web server and the watchers; and each polls the engine twice
+# a second, the load a burst puts on the manager.
+CELERY_WORKER_POOL = "threads"
+CELERY_WORKER_CONCURRENCY = env_int("SWARMDECK_WORKER_THREADS", 64)
+# A message is acknowledged once its job returns, and the worker reserves no more messages than it
+# has threads: a worker that dies mid-job leaves its messages unacknowledged, and Redis hands them
+# back after the visibility timeout below. (Rejecting on a lost worker only matters to the prefork
+# pool, whose child processes can die alone.)
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
-CELERY_TASK_TIME_LIMIT = env_int("SWARMDECK_JOB_TIME_LIMIT", 900)
+# No task time limit: Celery enforces one only in the prefork and gevent pools (a thread cannot be
+# stopped). Each job bounds itself: every engine call by SWARMDECK_DOCKER_TIMEOUT, retries by their
+# counts, following a rollout by SWARMDECK_ROLLOUT_TIMEOUT; the update of the panel's own container
+# waits for its helper, whose wait for health has a deadline, or until the job is reaped; a job whose
+# heartbeat stops is resumed by another thread or, after SWARMDECK_JOB_REAP_SECONDS, failed.
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # A web request must not hang when Redis is down: give up fast and tell the user.
 CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 2, "interval_start": 0, "interval_step": 0.5}

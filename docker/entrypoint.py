@@ -3,7 +3,7 @@
 
     all       web, worker (with beat), watcher and an embedded Redis, supervised (ncp style)
     web       the ASGI server (migrates first, under a lock)
-    worker    the Celery worker
+    worker    the Celery worker (a thread per running job, up to SWARMDECK_WORKER_THREADS)
     beat      the Celery beat (periodic update checks, stale-job reaper): run exactly one
     watcher   the event watcher
     update-helper JOB   swaps a plain container for a new image and back if it is not healthy
@@ -119,7 +119,8 @@ def run_all() -> int:
     os.environ.update(env)
     migrate()
     # Ready criteria: the activation link is printed last, once all three are up (dashboard/supervisor.py).
-    worker = celery("--quiet", "worker", "-l", "INFO", "-c", "2", "-B", "-s", str(DATA / "celerybeat-schedule"))
+    # The worker's pool (threads) and its size come from the settings, as for the worker role.
+    worker = celery("--quiet", "worker", "-l", "INFO", "-B", "-s", str(DATA / "celerybeat-schedule"))
     programs += [
         Program("worker", worker, ready_line=r"celery@\S+ ready\."),
         Program("watcher", manage("watch_swarm"), ready_line="following Swarm events"),

@@ -28,9 +28,11 @@ def job_request(*, kind: str, service_name: str, service_id: str = "", params: d
     )
 
     def committed() -> None:
-        # The lists of jobs (and the service's page) show it queued, before a worker takes it.
-        push.publish_job_changed(job_id=job.id, state=Job.State.QUEUED, service_id=job.service_id)
+        # The worker first, so it starts as soon as it can; then the lists of jobs (and the
+        # service's page) show it queued, unless the worker's own "running" has overtaken it (a
+        # hint is a hint: the pages re-read the state).
         job_enqueue(job.id)
+        push.publish_job_changed(job_id=job.id, state=Job.State.QUEUED, service_id=job.service_id)
 
     transaction.on_commit(committed)
     return job

@@ -145,7 +145,7 @@ class Stack:
     def stop(self, name: str, sig: int = signal.SIGTERM) -> None:
         process = self.processes.pop(name)
         if sig == signal.SIGKILL:
-            os.killpg(process.pid, sig)  # the worker's pool processes die with it
+            os.killpg(process.pid, sig)  # with whatever it started: nothing lives on to finish its jobs
         else:
             process.send_signal(sig)
         process.wait(20)
@@ -156,7 +156,8 @@ def _command(name: str, url: str) -> list[str]:
     port = url.rsplit(":", 1)[1]
     return {
         "web": [*python, "serve", "--bind", "127.0.0.1", "--port", port],
-        "worker": [str(VENV_BIN / "celery"), "-A", "dashboard", "worker", "-l", "INFO", "-c", "2", "-P", "prefork"],
+        # The pool and its size are the settings' (threads), as in production.
+        "worker": [str(VENV_BIN / "celery"), "-A", "dashboard", "worker", "-l", "INFO"],
         "watcher": [*python, "watch_swarm"],
     }[name]
 
@@ -175,7 +176,7 @@ def _spawn(name: str, env: dict, url: str) -> subprocess.Popen:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_bytes(b"")
     log = open(path, "ab")  # noqa: SIM115 - lives as long as the process
-    # A session of its own, so a test can kill the process with all its children (the worker's pool).
+    # A session of its own, so a test can kill the process with all its children at once.
     return subprocess.Popen(
         _command(name, url), cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
     )

@@ -231,6 +231,36 @@ def test_a_worker_killed_mid_job_is_resumed_and_the_change_applied_once(stack, p
     assert service.attrs["Spec"]["TaskTemplate"]["ForceUpdate"] == force_before + 1
 
 
+def test_jobs_run_side_by_side_instead_of_queueing_behind_each_others_rollouts(stack, make_service):
+    # Each task stays "starting" until its health check passes, a few seconds after it starts: every
+    # scale job follows a rollout that takes that long. A worker that ran only two jobs at once
+    # would claim the third only once one of the first two had finished.
+    slow_start = docker.types.Healthcheck(
+        test=["CMD-SHELL", "test -f /tmp/ready"], interval=SECOND, retries=1, start_period=60 * SECOND
+    )
+    services = [
+        make_service(
+            command=("sh", "-c", "sleep 6; touch /tmp/ready; exec sleep 100000"),
+            mode=docker.types.ServiceMode("replicated", replicas=0),
+            healthcheck=slow_start,
+        )
+        for _ in range(6)
+    ]
+
+    ids = [runners.job_scale_request(service=engine.service_get(service_id=s.id), replicas=1).id for s in services]
+    jobs = [_finished(job_id) for job_id in ids]
+
+    assert [job.state for job in jobs] == ["succeeded"] * 6, [(job.error_code, job.error) for job in jobs]
+    # Every job was claimed before any of them saw its rollout converge...
+    assert max(job.started_at for job in jobs) < min(job.finished_at for job in jobs)
+    # ...and each one did follow a rollout that was still under way when it looked first.
+    for job in jobs:
+        first = next(step["params"] for step in job.steps if step["code"] == "converged")
+        assert first == {"running": 0, "desired": 1}, job.steps
+    for service in services:
+        assert running_tasks(service) == 1
+
+
 def test_engine_refusals_end_the_job_failed_with_the_engine_reason(stack, panel_client, make_service, created):
     existing = _service(make_service, mode=docker.types.ServiceMode("replicated", replicas=0))
 
