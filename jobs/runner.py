@@ -28,7 +28,11 @@ from .states import job_claim, job_finish, job_heartbeat, job_progress, job_reap
 logger = logging.getLogger(__name__)
 
 LOST_QUEUED_SECONDS = 60  # a queued job not claimed by then is handed to the worker again
-POLL = 0.5  # seconds between two looks at the rollout
+# Seconds between two looks at the rollout: POLL while it moves, then longer and longer up to
+# POLL_MAX while nothing changes (a health check's start period, a slow pull), so fifty rollouts
+# followed at once do not keep the manager busy answering the same question.
+POLL = 0.5
+POLL_MAX = 2.0
 SETTLE = 3.0  # seconds a change without rolling update may take to show up as converged
 # Seconds the tasks may stay short of the desired count once Swarm considers the rollout done
 # (tasks failing, no node with room...) before the job fails with their error.
@@ -130,6 +134,7 @@ def rollout_follow(job: Job, *, expect_update: bool, service_id: str = "") -> No
     started_at = Job.objects.values_list("started_at", flat=True).get(id=job.id) - timedelta(seconds=1)
     last = (None, None, None)
     short_since = None
+    pause = POLL
     while True:
         detail = engine.service_detail(service_id=service_id)
         update = detail.update_status
@@ -143,6 +148,7 @@ def rollout_follow(job: Job, *, expect_update: bool, service_id: str = "") -> No
         state = fresh.state if fresh else ""
         if (state, done, summary.tasks_desired) != last:
             last = (state, done, summary.tasks_desired)
+            pause = POLL
             job_progress(job, done=min(done, summary.tasks_desired), total=summary.tasks_desired, update_state=state)
             if state:
                 job_step(job, "update_state", state=state)
@@ -151,6 +157,8 @@ def rollout_follow(job: Job, *, expect_update: bool, service_id: str = "") -> No
                 job_step(job, "converged", running=summary.tasks_running, desired=summary.tasks_desired)
         elif not job_heartbeat(job):
             raise JobStopped(job.id)
+        else:
+            pause = min(pause * 1.5, POLL_MAX)
         if _rollout_done(job, fresh, summary, expect_update, time.monotonic() - begun):
             return
         if (fresh is None or fresh.state == UpdateState.COMPLETED) and summary.tasks_running < summary.tasks_desired:
@@ -168,7 +176,7 @@ def rollout_follow(job: Job, *, expect_update: bool, service_id: str = "") -> No
             short_since = None
         if time.monotonic() - begun > timeout:
             raise JobOutcome(Job.State.FAILED, "timeout", seconds=timeout)
-        time.sleep(POLL)
+        time.sleep(pause)
 
 
 def _task_trouble(service_id: str) -> str:

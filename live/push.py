@@ -61,25 +61,47 @@ class UserLoggedOut(TypedDict):
     type: Literal["user.logged_out"]
 
 
-def publish(group: str, message: ServiceChanged | ServiceRows | JobChanged | UserLoggedOut) -> bool:
+Message = ServiceChanged | ServiceRows | JobChanged | UserLoggedOut
+
+
+def publish(group: str, message: Message) -> bool:
     """Send to a group; a missing Redis is logged, never raised: the DB stays the truth."""
+    return publish_all([(group, message)])
+
+
+def publish_all(sends: list[tuple[str, Message]]) -> bool:
+    """Send each message to its group in one go: from sync code every call of async_to_sync costs an
+    event loop and a Redis connection of its own (about 3 ms), one per change rather than per group."""
+
+    async def send_all() -> None:
+        layer = get_channel_layer()
+        for group, message in sends:
+            await layer.group_send(group, message)
+
     try:
-        async_to_sync(get_channel_layer().group_send)(group, message)
+        async_to_sync(send_all)()
     except Exception as exc:
-        logger.warning("could not publish %s to %s: %s", message["type"], group, exc)
+        logger.warning("could not publish %s: %s", ", ".join(sorted({m["type"] for _, m in sends})), exc)
         return False
     return True
 
 
-def publish_service_changed(*, service_id: str, action: str, version: int | None = None) -> bool:
-    """Hint the swarm's pages and the service's own page; ``service_id`` "" means the whole swarm.
-    Hints of one change (the services of one watcher batch) share its ``version``."""
-    version = version or change_version()
-    message = ServiceChanged(type="service.changed", service_id=service_id, action=action, version=version)
-    delivered = publish(SWARM_GROUP, message)
-    if service_id:
-        delivered = publish(service_group(service_id), message) and delivered
-    return delivered
+def publish_service_changed(*, service_id: str, action: str) -> bool:
+    """Hint the swarm's pages and the service's own page; ``service_id`` "" means the whole swarm."""
+    return publish_services_changed(service_ids=[service_id], action=action)
+
+
+def publish_services_changed(*, service_ids: list[str], action: str) -> bool:
+    """Hint the swarm's pages and each service's own page of one change (the services of one watcher
+    batch): the hints share its version, so the pages that re-read share one render of it."""
+    version = change_version()
+    sends: list[tuple[str, Message]] = []
+    for service_id in service_ids:
+        message = ServiceChanged(type="service.changed", service_id=service_id, action=action, version=version)
+        sends.append((SWARM_GROUP, message))
+        if service_id:
+            sends.append((service_group(service_id), message))
+    return publish_all(sends)
 
 
 def publish_service_rows(*, html: dict[str, str]) -> bool:
@@ -87,9 +109,9 @@ def publish_service_rows(*, html: dict[str, str]) -> bool:
     return publish(SERVICE_LIST_GROUP, ServiceRows(type="service.rows", html=html))
 
 
-def publish_service_list_changed(*, service_id: str, action: str) -> bool:
-    """Make every services list re-read: services came or went, or too many changed to push rows."""
-    message = ServiceChanged(type="service.changed", service_id=service_id, action=action, version=change_version())
+def publish_service_list_reshaped() -> bool:
+    """Make every services list re-read: services were created, or more changed than rows can carry."""
+    message = ServiceChanged(type="service.changed", service_id="", action="reshaped", version=change_version())
     return publish(SERVICE_LIST_GROUP, message)
 
 
@@ -97,12 +119,11 @@ def publish_job_changed(*, job_id: int, state: str, service_id: str = "") -> boo
     """The job's page and the lists of jobs; with ``service_id``, also that service's page (its jobs)."""
     version = change_version()
     message = JobChanged(type="job.changed", job_id=job_id, state=state, version=version)
-    delivered = publish(job_group(job_id), message)
-    delivered = publish(JOBS_GROUP, message) and delivered
+    sends: list[tuple[str, Message]] = [(job_group(job_id), message), (JOBS_GROUP, message)]
     if service_id:
         changed = ServiceChanged(type="service.changed", service_id=service_id, action="job", version=version)
-        delivered = publish(service_group(service_id), changed) and delivered
-    return delivered
+        sends.append((service_group(service_id), changed))
+    return publish_all(sends)
 
 
 def change_version() -> int:

@@ -20,8 +20,8 @@ from live import push
 
 from . import selectors
 
-# More changed services than this in one push: a re-read costs each viewer one page, less than
-# the rows of half a swarm.
+# Past this many changed services at once (a stack deployed, a node back), the lists re-read
+# instead: half a page of rows is already about what a re-read of the page costs.
 MAX_PUSHED_ROWS = 50
 
 
@@ -32,14 +32,14 @@ def service_rows_publish(*, service_ids: Collection[str], reshaped: bool = False
     """
     ids = {service_id for service_id in service_ids if service_id}
     if reshaped or "" in service_ids or len(ids) > MAX_PUSHED_ROWS:
-        return push.publish_service_list_changed(service_id="", action="reshaped")
+        return push.publish_service_list_reshaped()
     if not ids:
         return True
     try:
         rows = selectors.service_rows(ids=ids)
     except engine.EngineError:
         # The re-read shows the engine's error in the page, in the viewer's language.
-        return push.publish_service_list_changed(service_id="", action="reshaped")
+        return push.publish_service_list_reshaped()
     gone = sorted(ids - {row.service.id for row in rows})  # removed: their rows leave the pages
     return push.publish_service_rows(html=service_rows_html(rows, gone=gone))
 

@@ -152,13 +152,13 @@ def test_the_watcher_pushes_rows_and_hints_and_keeps_both_while_redis_is_down(mo
             rows.append((sorted(service_ids), reshaped))
         return redis_up
 
-    def hint(*, service_id, action, version):
+    def hints_publish(*, service_ids, action):
         if redis_up:
-            hints.append((service_id, version))
+            hints.append(service_ids)
         return redis_up
 
     monkeypatch.setattr("watcher.loop.service_rows_publish", rows_publish)
-    monkeypatch.setattr("live.push.publish_service_changed", hint)
+    monkeypatch.setattr("live.push.publish_services_changed", hints_publish)
     watcher = SwarmWatcher(name="test")
     watcher.pending, watcher.reshaped = {"svc1", "svc2"}, True
 
@@ -169,8 +169,7 @@ def test_the_watcher_pushes_rows_and_hints_and_keeps_both_while_redis_is_down(mo
     watcher.flush()
     assert (watcher.pending, watcher.reshaped) == (set(), False)
     assert rows == [(["svc1", "svc2"], True)]
-    assert sorted(service_id for service_id, _ in hints) == ["svc1", "svc2"]
-    assert len({version for _, version in hints}) == 1  # one batch, one change: one version
+    assert hints == [["svc1", "svc2"]]  # one batch, one change: one publish
 
 
 @pytest.mark.parametrize(("action", "reshaped"), [("create", True), ("remove", False), ("update", False)])
@@ -206,3 +205,20 @@ def test_the_watcher_re_reads_the_whole_swarm_once_when_many_services_changed(
     watcher.handle_batch(batch)
 
     assert reads == {"swarm": swarm_reads, "service": service_reads}
+
+
+def test_the_hints_of_one_batch_share_one_version_and_one_publish(monkeypatch):
+    sent = []
+    monkeypatch.setattr(push, "publish_all", lambda sends: sent.append(sends) or True)
+
+    assert push.publish_services_changed(service_ids=["", "svc1", "svc2"], action="changed")
+
+    [sends] = sent
+    assert [group for group, _ in sends] == [
+        push.SWARM_GROUP,
+        push.SWARM_GROUP,
+        push.service_group("svc1"),
+        push.SWARM_GROUP,
+        push.service_group("svc2"),
+    ]
+    assert len({message["version"] for _, message in sends}) == 1

@@ -215,15 +215,13 @@ class SwarmWatcher:
             self.undelivered = True
             return  # Redis is down: try again at the next tick
         self.reshaped = False
-        version = push.change_version()  # one change: the pages that re-read share one render of it
-        for service_id in sorted(self.pending):
-            if push.publish_service_changed(service_id=service_id, action="changed", version=version):
-                self.pending.discard(service_id)
-                if self.undelivered:
-                    logger.info("Redis is back: re-published a hint for %s", service_id or "all services")
-            else:
-                self.undelivered = True
-                return  # Redis is down: try again at the next tick
+        # The other pages' hints, all of this batch at once: one change, one version.
+        if not push.publish_services_changed(service_ids=sorted(self.pending), action="changed"):
+            self.undelivered = True
+            return  # Redis is down: try again at the next tick
+        if self.undelivered:
+            logger.info("Redis is back: re-published the hints of %d services", len(self.pending))
+        self.pending.clear()
         self.undelivered = False
 
     def housekeeping(self) -> None:
