@@ -4,9 +4,11 @@ Every hint carries the version of the change it announces (live.push: ``version`
 time in ns); static/js/live.js sends it back with the region's re-read as ``X-Live-Version``. The
 first re-read of a version renders the fragment, and the other viewers of the same URL, in the same
 language, get those bytes from this process's cache: a change costs one render per web process,
-not one per viewer. Only for fragments with nothing of one viewer in them (no CSRF token, no
-"you"): the overview, the nodes page, the services list, the jobs pages, the Updates page's status.
-A re-read without a version (a reconnect, a first load) is rendered as always.
+not one per viewer. Only for fragments with nothing of one viewer in them (no "you", no CSRF token:
+a form in one, the service page's scale form, gets the viewer's token from the page on submit,
+static/js/live.js): the overview, the nodes page, the services list and a service's page, the jobs
+pages, the Updates page's status. A re-read without a version (a reconnect, a first load) is
+rendered as always.
 """
 
 from __future__ import annotations

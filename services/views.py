@@ -61,6 +61,7 @@ def service_list(request):
 
 
 @require_GET
+@reread_once_per_change
 def service_detail(request, service_id: str):
     chart_range = request.GET.get("range", "24h")
     try:

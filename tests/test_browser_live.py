@@ -1,5 +1,6 @@
 """Live regions in real chromium: htmx morphs each refresh in, so what the user holds stays held."""
 
+import re
 import uuid
 
 import pytest
@@ -114,3 +115,26 @@ def test_jobs_list_and_service_page_show_a_new_job_live(stack, page, make_servic
         assert each.evaluate("window.__not_reloaded") is True
     assert versions and all(headers.get("x-live-version", "").isdigit() for headers in versions)
     service_page.screenshot(path=ARTIFACTS / "service-jobs-live.png", full_page=True)
+
+
+def test_the_service_pages_scale_form_works_after_a_shared_re_read(stack, page, make_service, admin_login):
+    service = make_service(name="live-form", stop_grace_period=10**9)
+    wait_until(lambda: running_tasks(service) == 1)
+    browser_login(page, stack.url, admin_login)
+    page.goto(f"{stack.url}/services/{service.id}/")
+    region = page.locator("#service")
+    expect(region).to_have_attribute("data-live-state", "connected")
+    rereads = []
+    page.on("request", lambda request: request.headers.get("x-live-version") and rereads.append(request.url))
+
+    service.scale(2)  # elsewhere: the page re-reads the fragment every viewer shares, with no token in it
+    expect(region.locator("dd.replicas")).to_have_text("2/2", timeout=30_000)
+    assert rereads
+    assert region.locator("form.scale [name=csrfmiddlewaretoken]").count() == 0
+
+    region.locator("#detail-replicas").fill("1")
+    region.get_by_role("button", name="Scale", exact=True).click()
+
+    # live.js gave the form this viewer's token: the scale was accepted and ran as a job.
+    expect(page).to_have_url(re.compile(r"/jobs/\d+/$"))
+    expect(page.locator("dd.state")).to_have_attribute("data-state", "succeeded", timeout=60_000)

@@ -61,12 +61,33 @@
     }
   }
 
+  // Forms inside a live region come from a re-read that every viewer shares, so they carry no CSRF
+  // token: the page's own (<meta name="csrf-token">, rendered for this viewer) is added on submit.
+  document.addEventListener("submit", function (event) {
+    var form = event.target;
+    var meta = document.querySelector('meta[name="csrf-token"]');
+    if (form.method !== "post" || !meta || form.querySelector('[name="csrfmiddlewaretoken"]')) {
+      return;
+    }
+    var token = document.createElement("input");
+    token.type = "hidden";
+    token.name = "csrfmiddlewaretoken";
+    token.value = meta.content;
+    form.appendChild(token);
+  });
+
   document.addEventListener("htmx:ws:after:connection", function (event) {
     var connection = event.target;
     show(connection, "connected");
     if (connection.liveOpened) {
       connection.liveVersion = null; // what changed meanwhile has no version: a render of its own
       refresh(connection); // hints sent while the socket was down are lost: re-read
+    } else {
+      // A region of something under way (a running job) may have changed between the page's
+      // render and this first connect, whose hint nobody heard.
+      connection.querySelectorAll("[data-live-reread-on-connect]").forEach(function (region) {
+        htmx.trigger(region, "live:refresh");
+      });
     }
     connection.liveOpened = true;
   });
