@@ -1,6 +1,8 @@
 """The services list's changed rows are rendered once, for every language, and pushed to each
 viewer in the language of its page; what the rows cannot say makes the lists re-read."""
 
+import time
+
 import pytest
 import requests
 from asgiref.sync import async_to_sync
@@ -222,3 +224,28 @@ def test_the_hints_of_one_batch_share_one_version_and_one_publish(monkeypatch):
         push.service_group("svc2"),
     ]
     assert len({message["version"] for _, message in sends}) == 1
+
+
+def test_the_watcher_looks_once_more_a_moment_after_a_batch(monkeypatch):
+    # Swarm records a task's new state a little after the container event that made the watcher
+    # look, and often nothing follows: one more look, once, lets the pages catch up.
+    from history import recorder
+    from watcher.loop import RECHECK, SwarmWatcher
+
+    reads, flushed = [], []
+    monkeypatch.setattr(recorder, "event_record", lambda event, node_id: event.actor_id)
+    monkeypatch.setattr(recorder, "service_sync", lambda service_id: reads.append(service_id) or True)
+    monkeypatch.setattr(SwarmWatcher, "flush", lambda self: flushed.append(set(self.pending)) or self.pending.clear())
+    watcher = SwarmWatcher(name="test")
+    watcher.identity = engine.NodeIdentity(node_id="n1", hostname="h", is_manager=True)
+    watcher.handle_batch([engine.EngineEvent(type="container", action="start", actor_id="s1", time_ns=1)])
+    assert (reads, flushed) == (["s1"], [{"s1"}])
+
+    watcher.recheck_due(now=time.monotonic())  # not yet
+    assert reads == ["s1"]
+
+    watcher.recheck_due(now=time.monotonic() + RECHECK + 0.1)
+    watcher.recheck_due(now=time.monotonic() + 10 * RECHECK)  # once only: a look does not schedule another
+
+    assert reads == ["s1", "s1"]
+    assert flushed == [{"s1"}, {"s1"}]

@@ -37,6 +37,7 @@ TICK = 1.0  # seconds between housekeeping rounds (pending hints, heartbeat when
 HEARTBEAT = 10.0  # seconds between two heartbeat writes
 MAX_BACKOFF = 30.0
 RESYNC_ALL_ABOVE = 5  # changed services in one batch beyond which the whole swarm is re-read
+RECHECK = 1.0  # seconds after a batch when its services are re-read once more (recheck_due)
 PRUNE_EVERY = 3600.0
 
 _END = object()  # the reader thread's "stream ended" marker
@@ -50,6 +51,7 @@ class SwarmWatcher:
         self.identity: engine.NodeIdentity | None = None
         self.pending: set[str] = set()  # service ids ("" = all) whose hint is not delivered yet
         self.reshaped = False  # a pending service was created: the services lists re-read
+        self.recheck: dict[str, float] = {}  # service id -> when to re-read it once more
         self.undelivered = False  # the last publish failed (Redis down)
         self.last_prune = 0.0
         self.last_heartbeat = 0.0
@@ -188,17 +190,36 @@ class SwarmWatcher:
             if event.type == "service" and event.action == "create":
                 self.reshaped = True
         if resync and self.identity and self.identity.is_manager:
-            # One service costs three engine calls to re-read, the whole swarm three as well: past a
-            # few services (a stack deployed, a node back), re-reading everything is the cheaper.
-            if "" in dirty or len(dirty) > RESYNC_ALL_ABOVE:
-                dirty |= recorder.swarm_sync()
-            else:
-                for service_id in dirty:
-                    if not recorder.service_sync(service_id=service_id):
-                        logger.debug("service %s is gone", service_id)
+            dirty = self._resync(dirty)
+            again_at = time.monotonic() + RECHECK
+            self.recheck.update(dict.fromkeys(dirty - {""}, again_at))
         last_ns = max(event.time_ns for event in batch)
         Watcher.objects.filter(name=self.name).update(last_event_ns=last_ns)
         self.pending |= dirty
+        self.flush()
+
+    def _resync(self, dirty: set[str]) -> set[str]:
+        # One service costs three engine calls to re-read, the whole swarm three as well: past a
+        # few services (a stack deployed, a node back), re-reading everything is the cheaper.
+        if "" in dirty or len(dirty) > RESYNC_ALL_ABOVE:
+            return dirty | recorder.swarm_sync()
+        for service_id in dirty:
+            if not recorder.service_sync(service_id=service_id):
+                logger.debug("service %s is gone", service_id)
+        return dirty
+
+    def recheck_due(self, now: float | None = None) -> None:
+        """Re-read once more, a moment later, the services a batch re-read. The container event
+        that made the watcher look comes before Swarm's own record of the task (the agent reports
+        its state to the manager a little later), so that look can find the old state, and often no
+        other event follows: without this the pages would keep it."""
+        now = time.monotonic() if now is None else now
+        due = {service_id for service_id, at in self.recheck.items() if at <= now}
+        if not due:
+            return
+        for service_id in due:
+            del self.recheck[service_id]
+        self.pending |= self._resync(due)
         self.flush()
 
     def flush(self) -> None:
@@ -220,11 +241,13 @@ class SwarmWatcher:
             self.undelivered = True
             return  # Redis is down: try again at the next tick
         if self.undelivered:
-            logger.info("Redis is back: re-published the hints of %d services", len(self.pending))
+            named = ", ".join(service_id or "all services" for service_id in sorted(self.pending))
+            logger.info("Redis is back: re-published the hints of %s", named[:2000])
         self.pending.clear()
         self.undelivered = False
 
     def housekeeping(self) -> None:
+        self.recheck_due()
         # The heartbeat is a database write: every HEARTBEAT seconds is plenty for /healthz's
         # SWARMDECK_WATCHER_STALE_SECONDS, and spares the database a write a second per node.
         if time.monotonic() - self.last_heartbeat >= HEARTBEAT:
