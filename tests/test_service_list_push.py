@@ -162,14 +162,15 @@ def test_the_watcher_pushes_rows_and_hints_and_keeps_both_while_redis_is_down(mo
     monkeypatch.setattr("watcher.loop.service_rows_publish", rows_publish)
     monkeypatch.setattr("live.push.publish_services_changed", hints_publish)
     watcher = SwarmWatcher(name="test")
-    watcher.pending, watcher.reshaped = {"svc1", "svc2"}, True
+    watcher.pending, watcher.rows_pending, watcher.reshaped = {"svc1", "svc2"}, {"svc1", "svc2"}, True
 
     watcher.flush()
-    assert (watcher.pending, watcher.reshaped, rows, hints) == ({"svc1", "svc2"}, True, [], [])
+    assert (watcher.pending, watcher.rows_pending, watcher.reshaped) == ({"svc1", "svc2"}, {"svc1", "svc2"}, True)
+    assert (rows, hints) == ([], [])
 
     redis_up = True
     watcher.flush()
-    assert (watcher.pending, watcher.reshaped) == (set(), False)
+    assert (watcher.pending, watcher.rows_pending, watcher.reshaped) == (set(), set(), False)
     assert rows == [(["svc1", "svc2"], True)]
     assert hints == [["svc1", "svc2"]]  # one batch, one change: one publish
 
@@ -200,6 +201,7 @@ def test_the_watcher_re_reads_the_whole_swarm_once_when_many_services_changed(
     monkeypatch.setattr(recorder, "swarm_sync", lambda: reads.update(swarm=reads["swarm"] + 1) or set())
     monkeypatch.setattr(recorder, "service_sync", lambda service_id: reads.update(service=reads["service"] + 1) or True)
     monkeypatch.setattr(SwarmWatcher, "flush", lambda self: None)
+    monkeypatch.setattr(SwarmWatcher, "flush_rows", lambda self: True)
     watcher = SwarmWatcher(name="test")
     watcher.identity = engine.NodeIdentity(node_id="n1", hostname="h", is_manager=True)
     batch = [engine.EngineEvent(type="service", action="update", actor_id=f"s{n}", time_ns=n) for n in range(changed)]
@@ -236,6 +238,7 @@ def test_the_watcher_looks_once_more_a_moment_after_a_batch(monkeypatch):
     monkeypatch.setattr(recorder, "event_record", lambda event, node_id: event.actor_id)
     monkeypatch.setattr(recorder, "service_sync", lambda service_id: reads.append(service_id) or True)
     monkeypatch.setattr(SwarmWatcher, "flush", lambda self: flushed.append(set(self.pending)) or self.pending.clear())
+    monkeypatch.setattr(SwarmWatcher, "flush_rows", lambda self: True)
     watcher = SwarmWatcher(name="test")
     watcher.identity = engine.NodeIdentity(node_id="n1", hostname="h", is_manager=True)
     watcher.handle_batch([engine.EngineEvent(type="container", action="start", actor_id="s1", time_ns=1)])
@@ -249,3 +252,24 @@ def test_the_watcher_looks_once_more_a_moment_after_a_batch(monkeypatch):
 
     assert reads == ["s1", "s1"]
     assert flushed == [{"s1"}, {"s1"}]
+
+
+def test_the_watcher_pushes_the_rows_before_it_records_the_batch(monkeypatch):
+    # The rows' replica counts are the engine's: they need not wait for the batch's transaction.
+    from history import recorder
+    from watcher.loop import SwarmWatcher
+
+    order = []
+    monkeypatch.setattr(recorder, "event_record", lambda event, node_id: event.actor_id)
+    monkeypatch.setattr(recorder, "service_sync", lambda service_id: order.append(("recorded", service_id)) or True)
+    monkeypatch.setattr(
+        "watcher.loop.service_rows_publish",
+        lambda *, service_ids, reshaped: order.append(("rows", sorted(service_ids))) or True,
+    )
+    monkeypatch.setattr(push, "publish_services_changed", lambda **kwargs: order.append(("hints",)) or True)
+    watcher = SwarmWatcher(name="test")
+    watcher.identity = engine.NodeIdentity(node_id="n1", hostname="h", is_manager=True)
+
+    watcher.handle_batch([engine.EngineEvent(type="service", action="update", actor_id="s1", time_ns=1)])
+
+    assert order == [("rows", ["s1"]), ("recorded", "s1"), ("hints",)]

@@ -50,6 +50,7 @@ class SwarmWatcher:
         self.stream: engine.EventStream | None = None
         self.identity: engine.NodeIdentity | None = None
         self.pending: set[str] = set()  # service ids ("" = all) whose hint is not delivered yet
+        self.rows_pending: set[str] = set()  # ... whose services list rows are not delivered yet
         self.reshaped = False  # a pending service was created: the services lists re-read
         self.recheck: dict[str, float] = {}  # service id -> when to re-read it once more
         self.undelivered = False  # the last publish failed (Redis down)
@@ -102,7 +103,9 @@ class SwarmWatcher:
             replay = engine.event_stream(since=cursor / 1e9, until=now_ns / 1e9)
             self.handle_batch(list(replay), resync=False)
         if self.identity.is_manager:
-            self.pending |= recorder.swarm_sync() | {""}
+            everything = recorder.swarm_sync() | {""}
+            self.pending |= everything
+            self.rows_pending |= everything
         self.pending |= recorder.health_sync(node_id=self.identity.node_id)
         self.stream = engine.event_stream(since=now_ns / 1e9)
         self.status(Watcher.State.CONNECTED)
@@ -189,8 +192,15 @@ class SwarmWatcher:
                 dirty.add(service_id)
             if event.type == "service" and event.action == "create":
                 self.reshaped = True
+        self.rows_pending |= dirty
         if resync and self.identity and self.identity.is_manager:
+            # The services list's rows first, read from the engine before this batch is recorded
+            # (a transaction): its replica counts are the engine's; the health and restarts the
+            # batch records reach the rows with the second look, a second later.
+            self.flush_rows()
+            seen = set(dirty)
             dirty = self._resync(dirty)
+            self.rows_pending |= dirty - seen
             again_at = time.monotonic() + RECHECK
             self.recheck.update(dict.fromkeys(dirty - {""}, again_at))
         last_ns = max(event.time_ns for event in batch)
@@ -219,23 +229,22 @@ class SwarmWatcher:
             return
         for service_id in due:
             del self.recheck[service_id]
-        self.pending |= self._resync(due)
+        resynced = self._resync(due)
+        self.pending |= resynced
+        self.rows_pending |= resynced
         self.flush()
 
     def flush(self) -> None:
-        """Publish the pending hints; keep those Redis did not take."""
+        """Publish the pending rows and hints; keep those Redis did not take."""
         if not settings.SWARMDECK_WATCHER_PUBLISH:
             # A worker node's watcher has no Redis credentials: what it recorded (container health)
             # shows on the next page load or when a manager's watcher next re-reads the service.
             self.pending.clear()
-            return
-        if not self.pending:
+            self.rows_pending.clear()
             return
         # The rows first: the services list is the page many people keep open.
-        if not service_rows_publish(service_ids=self.pending, reshaped=self.reshaped):
-            self.undelivered = True
-            return  # Redis is down: try again at the next tick
-        self.reshaped = False
+        if not self.flush_rows() or not self.pending:
+            return
         # The other pages' hints, all of this batch at once: one change, one version.
         if not push.publish_services_changed(service_ids=sorted(self.pending), action="changed"):
             self.undelivered = True
@@ -246,6 +255,17 @@ class SwarmWatcher:
         self.pending.clear()
         self.undelivered = False
 
+    def flush_rows(self) -> bool:
+        """Push the services list's pending rows; False when Redis did not take them."""
+        if not settings.SWARMDECK_WATCHER_PUBLISH or not (self.rows_pending or self.reshaped):
+            return True
+        if not service_rows_publish(service_ids=self.rows_pending, reshaped=self.reshaped):
+            self.undelivered = True
+            return False  # Redis is down: try again at the next tick
+        self.rows_pending.clear()
+        self.reshaped = False
+        return True
+
     def housekeeping(self) -> None:
         self.recheck_due()
         # The heartbeat is a database write: every HEARTBEAT seconds is plenty for /healthz's
@@ -253,7 +273,7 @@ class SwarmWatcher:
         if time.monotonic() - self.last_heartbeat >= HEARTBEAT:
             self.last_heartbeat = time.monotonic()
             self.status(Watcher.State.CONNECTED)
-        if self.pending:
+        if self.pending or self.rows_pending:
             self.flush()
         if time.monotonic() - self.last_prune > PRUNE_EVERY:
             self.last_prune = time.monotonic()
