@@ -13,11 +13,15 @@ from .conftest import ARTIFACTS, browser_login, running_tasks, wait_until
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 
-# Counts the rows pushed over the socket, so the test knows each engine event reached the page.
-COUNT_PUSHED_ROWS = """() => {
+# Counts the rows of one service pushed over the socket, so the test knows each engine event reached
+# the page that way, and the hints that make every list re-read (services created elsewhere).
+COUNT_PUSHED_ROWS = """serviceId => {
     window.__pushed = 0;
+    window.__reshaped = 0;
     document.addEventListener("htmx:ws:after:message:incoming", event => {
-        if (event.detail.message.data.includes("hx-swap-oob")) { window.__pushed += 1; }
+        const data = event.detail.message.data;
+        if (data.includes("hx-swap-oob") && data.includes(serviceId)) { window.__pushed += 1; }
+        if (data.includes('"reshaped"')) { window.__reshaped += 1; }
     });
 }"""
 
@@ -61,14 +65,17 @@ def test_refreshes_keep_focus_scroll_selection_and_open_details(stack, page, mak
     # The changed rows come rendered over the socket (services/pushes.py): the page re-reads nothing.
     rereads = []
     page.on("request", lambda request: request.headers.get("hx-request") and rereads.append(request.url))
-    page.evaluate(COUNT_PUSHED_ROWS)
+    page.evaluate(COUNT_PUSHED_ROWS, scaled.id)
 
     for n, replicas in enumerate([2, 1, 2, 1, 2], start=1):
         scaled.reload()  # the service's version moved with the last scale
         scaled.scale(replicas)
         expect(row.locator("td.replicas")).to_have_text(f"{replicas}/{replicas}", timeout=30_000)
         assert page.evaluate("window.__pushed") >= n
-    assert rereads == []
+    # No re-read for the scales. A list re-reads only on a "reshaped" hint, which the swarm's other
+    # changes can send meanwhile (services created, or a batch of more than 50, as when the watcher
+    # closes the tasks of earlier tests' removed services): never more re-reads than those.
+    assert len(rereads) <= page.evaluate("window.__reshaped")
 
     state = page.evaluate("""() => ({
         focused: document.activeElement === window.__focused && window.__focused.isConnected,
