@@ -108,3 +108,25 @@ def test_events_held_when_the_stream_fails_are_handled_before_it_reconnects(run)
         run(script)
 
     assert run.handles == [(START, ["a"]), (START + 0.15, ["b"])]
+
+
+def _container_event(name: str) -> engine.EngineEvent:
+    return engine.EngineEvent(type="container", action="die", actor_id=name, time_ns=1, attributes={})
+
+
+def test_a_service_event_does_not_wait_out_a_window_its_tasks_opened(run):
+    # A crash-looping task's containers opened a window; someone scales a service meanwhile.
+    script = [(START, _container_event("c0")), (START + 0.05, _container_event("c1")), (START + 0.1, _event("scaled"))]
+
+    handles = run(script)
+
+    assert handles == [(START, ["c0"]), (START + 0.1, ["c1", "scaled"])]
+
+
+def test_a_second_service_event_in_the_window_of_one_is_held(run):
+    # A stack deployed: many service events in a row stay coalesced, leading edge plus trailing edge.
+    script = [(START, _event("s0")), (START + 0.05, _container_event("c1")), (START + 0.1, _event("s1"))]
+
+    handles = run(script)
+
+    assert handles == [(START, ["s0"]), (pytest.approx(START + COALESCE), ["c1", "s1"])]

@@ -43,6 +43,10 @@ PRUNE_EVERY = 3600.0
 _END = object()  # the reader thread's "stream ended" marker
 
 
+def _is_service_event(item: object) -> bool:
+    return isinstance(item, engine.EngineEvent) and item.type == "service"
+
+
 class SwarmWatcher:
     def __init__(self, *, name: str | None = None) -> None:
         self.name = name or os.environ.get("SWARMDECK_WATCHER_NAME") or socket.gethostname()
@@ -126,13 +130,17 @@ class SwarmWatcher:
         The first event of a burst is handled (re-read, published) at once, so a hint leaves ~15 ms
         after the engine's event instead of after a window. Handling opens a ``COALESCE`` window:
         what arrives in it is held and handled once at its end, which opens the next window. A
-        crash-looping service thus still costs at most ~1/COALESCE re-reads a second, not one per event.
+        crash-looping service thus still costs at most ~1/COALESCE re-reads a second, not one per
+        event. A service event (a scale, an update) arriving in a window its containers' events
+        opened is handled at once, with what was held: a change someone made never waits out the
+        noise of the tasks.
         """
         last_housekeeping = time.monotonic()
         window_end: float | None = None  # set while a window is open
         # Events held when the loop stops or fails are not lost: the cursor only moves past handled
         # events, and the next connect replays from it.
         held: list = []
+        handled_service_event = False  # in the batch that opened the current window
         while not self.stopping.is_set():
             now = time.monotonic()
             # Housekeeping (the heartbeat /healthz reads) on a clock, not only in quiet moments:
@@ -142,9 +150,11 @@ class SwarmWatcher:
                 self.housekeeping()
             if window_end is not None and now >= window_end:
                 window_end = None
+                handled_service_event = False
                 if held:
                     batch, held = held, []
                     self._handle(batch)
+                    handled_service_event = any(_is_service_event(each) for each in batch)
                     window_end = time.monotonic() + COALESCE
                 continue
             timeout = max(0.0, last_housekeeping + TICK - now)
@@ -155,12 +165,16 @@ class SwarmWatcher:
             except queue.Empty:
                 continue
             stream_over = item is _END or isinstance(item, Exception)
-            if window_end is not None and not stream_over:
+            # A service's own event (someone scaled or updated it) does not wait out a window that
+            # task containers opened; a burst of service events (a stack deployed) is still coalesced.
+            urgent = _is_service_event(item) and not handled_service_event
+            if window_end is not None and not stream_over and not urgent:
                 held.append(item)
                 continue
             # A leading event, or the stream's end (record what was held, then raise to reconnect).
             batch, held = [*held, item], []
             self._handle(batch)
+            handled_service_event = any(_is_service_event(each) for each in batch)
             window_end = time.monotonic() + COALESCE
 
     def _handle(self, batch: list) -> None:
