@@ -144,7 +144,8 @@ def table(result: dict) -> str:
     for how in ("panel", "sdk"):
         section = jobs[how]
         request = (
-            f"request p95 {section['request_p95_ms']} ms, to job running p95 "
+            f"request p95 {section['request_p95_ms']} ms, job queued -> running p95 "
+            f"{section['job_queued_to_running_p95_ms']} ms, request -> job running p95 "
             f"{section['request_to_job_running_p95_ms']} ms, "
             if how == "panel"
             else ""

@@ -464,10 +464,15 @@ def jobs(stack: Stack, count: int, timeout: float) -> dict:
         if how == "panel":
             section["job_states"] = _job_states(stack, timeout)
             # The job's own "running": the worker claimed it (its started_at), from the request.
-            claimed = _jobs_started(stack)
+            times = _job_times(stack)
+            claimed = {name: at for name, (_queued, at) in times.items() if at}
             to_job_running = [claimed[s.name] - started[s.id] for s in services if s.name in claimed]
             section["request_to_job_running_p50_ms"] = ms(pct(to_job_running, 50))
             section["request_to_job_running_p95_ms"] = ms(pct(to_job_running, 95))
+            # From the job's own record: queued (the row the request wrote) -> running (claimed).
+            queued_to_running = [at - queued for queued, at in times.values() if at]
+            section["job_queued_to_running_p50_ms"] = ms(pct(queued_to_running, 50))
+            section["job_queued_to_running_p95_ms"] = ms(pct(queued_to_running, 95))
             finished = section["job_states"].get("succeeded", 0)
             if finished != count:
                 section["failures"].append({"jobs_succeeded": finished})
@@ -478,12 +483,18 @@ def jobs(stack: Stack, count: int, timeout: float) -> dict:
     return result
 
 
-def _jobs_started(stack: Stack) -> dict[str, float]:
-    """When the worker claimed each scale job (its started_at), by service name, as a Unix time."""
+def _job_times(stack: Stack) -> dict[str, tuple[float, float | None]]:
+    """Each scale job's (created_at, started_at) as Unix times, by service name: when the request
+    wrote it (queued) and when the worker claimed it (running)."""
     path = Path(stack.dir) / "swarmdeck.sqlite3"
     with contextlib.closing(sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=10)) as db:
-        rows = db.execute("SELECT service_name, started_at FROM services_job WHERE kind = 'scale'").fetchall()
-    return {name: datetime.fromisoformat(at).replace(tzinfo=UTC).timestamp() for name, at in rows if at}
+        rows = db.execute("SELECT service_name, created_at, started_at FROM services_job WHERE kind = 'scale'")
+        rows = rows.fetchall()
+
+    def unix(value: str) -> float:
+        return datetime.fromisoformat(value).replace(tzinfo=UTC).timestamp()
+
+    return {name: (unix(created), unix(started) if started else None) for name, created, started in rows}
 
 
 def _job_states(stack: Stack, timeout: float) -> dict[str, int]:

@@ -50,6 +50,7 @@ def test_the_smoke_bench_measures_every_section_without_failures(docker_host, tm
         assert bench["jobs"][how]["converged"] == 2 and bench["jobs"][how]["lost"] == 0, how
     assert bench["jobs"]["panel"]["job_states"] == {"succeeded": 2}
     assert bench["jobs"]["panel"]["request_to_job_running_p95_ms"] is not None
+    assert bench["jobs"]["panel"]["job_queued_to_running_p95_ms"] is not None
     for rss in (bench["rss_idle_mib"], viewers["rss_peak_mib"]):
         assert set(rss) == {"web", "worker", "watcher"} and all(value > 0 for value in rss.values())
     # No bench service outlives the run.
