@@ -12,7 +12,6 @@ import concurrent.futures
 import contextlib
 import json
 import re
-import sqlite3
 import statistics
 import threading
 import time
@@ -21,18 +20,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import engine
+from tests.support import CHROMIUM_ARGS, poll
 
 from .stack import LABEL, Stack
 from .wsclient import Closed, WebSocket, http_get
-
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--no-first-run",
-]
 
 
 def pct(values: list[float], p: float) -> float | None:
@@ -134,11 +125,9 @@ def settle(stack: Stack, since: float, quiet: float = 1.0, timeout: float = 300)
     viewer, began = Viewer(stack), time.time()
     stream = engine.event_stream(since=since, until=time.time())
     latest = max((event.time_ns for event in stream), default=0)
-    path = Path(stack.dir) / "swarmdeck.sqlite3"
 
     def handled() -> int:
-        with contextlib.closing(sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=10)) as db:
-            return db.execute("SELECT MAX(last_event_ns) FROM services_watcher").fetchone()[0] or 0
+        return stack.query("SELECT MAX(last_event_ns) FROM services_watcher")[0][0] or 0
 
     try:
         while time.time() - began < timeout:
@@ -153,16 +142,6 @@ def settle(stack: Stack, since: float, quiet: float = 1.0, timeout: float = 300)
 
 def ws_headers(stack: Stack) -> dict[str, str]:
     return {"Origin": stack.url, "Cookie": stack.cookie_header()}
-
-
-def wait_for(predicate, timeout: float, interval: float = 0.01):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(interval)
-    return None
 
 
 # --- (1) engine event -> websocket hint -> DOM --------------------------------------------------
@@ -197,8 +176,8 @@ def event_latency(stack: Stack, live, events: int) -> dict:
                 want = 2 if n % 2 == 0 else 1
                 page.evaluate(OBSERVE, [live.id, want])
                 started = scale(live, want)
-                at_engine = wait_for(lambda s=started: engine_events.first_after(s, live.id), 10)
-                at_ws = wait_for(lambda s=started: viewer.first_after(s, live.id), 10)
+                at_engine = poll(lambda s=started: engine_events.first_after(s, live.id), 10, interval=0.01)
+                at_ws = poll(lambda s=started: viewer.first_after(s, live.id), 10, interval=0.01)
                 try:
                     page.wait_for_function("window.__seen > 0", timeout=20_000)
                     at_dom = page.evaluate("window.__seen") / 1000
@@ -424,7 +403,7 @@ def _running_since(stack: Stack, ids: set[str], started: dict[str, float], timeo
 
 
 def _containers_gone(stack: Stack, keep: int) -> None:
-    wait_for(lambda: engine.containers_running() <= keep, 120, interval=0.5)
+    poll(lambda: engine.containers_running() <= keep, 120, interval=0.5)
 
 
 def jobs(stack: Stack, count: int, timeout: float) -> dict:
@@ -486,10 +465,7 @@ def jobs(stack: Stack, count: int, timeout: float) -> dict:
 def _job_times(stack: Stack) -> dict[str, tuple[float, float | None]]:
     """Each scale job's (created_at, started_at) as Unix times, by service name: when the request
     wrote it (queued) and when the worker claimed it (running)."""
-    path = Path(stack.dir) / "swarmdeck.sqlite3"
-    with contextlib.closing(sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=10)) as db:
-        rows = db.execute("SELECT service_name, created_at, started_at FROM services_job WHERE kind = 'scale'")
-        rows = rows.fetchall()
+    rows = stack.query("SELECT service_name, created_at, started_at FROM services_job WHERE kind = 'scale'")
 
     def unix(value: str) -> float:
         return datetime.fromisoformat(value).replace(tzinfo=UTC).timestamp()
@@ -499,14 +475,11 @@ def _job_times(stack: Stack) -> dict[str, tuple[float, float | None]]:
 
 def _job_states(stack: Stack, timeout: float) -> dict[str, int]:
     """The panel's own record: every job finished (read straight from its SQLite file)."""
-    path = Path(stack.dir) / "swarmdeck.sqlite3"
 
     def states():
-        with contextlib.closing(sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=10)) as db:
-            rows = db.execute("SELECT state, COUNT(*) FROM services_job WHERE kind = 'scale' GROUP BY state").fetchall()
-        return dict(rows)
+        return dict(stack.query("SELECT state, COUNT(*) FROM services_job WHERE kind = 'scale' GROUP BY state"))
 
-    wait_for(lambda: set(states()) <= {"succeeded", "failed", "rolled_back", "paused"}, timeout, interval=0.5)
+    poll(lambda: set(states()) <= {"succeeded", "failed", "rolled_back", "paused"}, timeout, interval=0.5)
     return states()
 
 

@@ -14,10 +14,9 @@ import secrets
 import shutil
 import signal
 import socket
+import sqlite3
 import subprocess
-import sys
 import tempfile
-import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -25,31 +24,19 @@ import requests
 from django.conf import settings
 
 import engine
+from tests.support import READY_LINES, ROOT, TEST_IMAGE, VENV_BIN, free_port, poll
 
-ROOT = Path(__file__).resolve().parent.parent
-VENV_BIN = Path(sys.executable).parent
 LABEL = "swarmdeck.bench"
-IMAGE = "swarmdeck-test/busybox:1"  # imported by bin/sandbox; nothing can be pulled
+IMAGE = TEST_IMAGE  # imported by bin/sandbox; nothing can be pulled
 SANDBOX = "bench"
-
-READY_LINES = {"worker": "ready.", "watcher": "following Swarm events"}
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def wait_until(predicate: Callable[[], object], timeout: float, message: str, interval: float = 0.1):
-    deadline = time.monotonic() + timeout
-    while True:
-        value = predicate()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise TimeoutError(message)
-        time.sleep(interval)
+    """poll(), raising when the stack does not get there: the bench stops with the reason."""
+    value = poll(predicate, timeout, interval)
+    if not value:
+        raise TimeoutError(message)
+    return value
 
 
 def _port_answers(port: int) -> bool:
@@ -156,6 +143,12 @@ class Stack:
 
     def cookie_header(self) -> str:
         return "; ".join(f"{name}={value}" for name, value in self.session.cookies.items())
+
+    def query(self, sql: str) -> list[tuple]:
+        """Rows of the panel's own SQLite database, opened read-only beside the running panel."""
+        path = Path(self.dir) / "swarmdeck.sqlite3"
+        with contextlib.closing(sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=10)) as db:
+            return db.execute(sql).fetchall()
 
     def counts(self, pages: dict[str, tuple[str, dict]]) -> dict[str, dict]:
         """Docker API calls and database queries of one render of each page (bench/counts.py)."""

@@ -86,14 +86,10 @@ def publish_all(sends: list[tuple[str, Message]]) -> bool:
     return True
 
 
-def publish_service_changed(*, service_id: str, action: str) -> bool:
-    """Hint the swarm's pages and the service's own page; ``service_id`` "" means the whole swarm."""
-    return publish_services_changed(service_ids=[service_id], action=action)
-
-
 def publish_services_changed(*, service_ids: list[str], action: str) -> bool:
-    """Hint the swarm's pages and each service's own page of one change (the services of one watcher
-    batch): the hints share its version, so the pages that re-read share one render of it."""
+    """Hint the swarm's pages and each service's own page ("" means the whole swarm) of one change
+    (the services of one watcher batch): the hints share its version, so the pages that re-read
+    share one render of it."""
     version = change_version()
     sends: list[tuple[str, Message]] = []
     for service_id in service_ids:

@@ -22,18 +22,8 @@ import pytest
 import redis
 from django.conf import settings
 
-from .support import ARTIFACTS, ROOT, TEST_IMAGE, TEST_LABEL, VENV_BIN, wait_until
+from .support import ARTIFACTS, CHROMIUM_ARGS, READY_LINES, ROOT, TEST_IMAGE, TEST_LABEL, VENV_BIN, wait_until
 from .support import free_port as _free_port
-
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--no-first-run",
-]
-
 
 # --- the engine -------------------------------------------------------------------------------
 
@@ -160,10 +150,6 @@ def _command(name: str, url: str) -> list[str]:
         "worker": [str(VENV_BIN / "celery"), "-A", "dashboard", "worker", "-l", "INFO"],
         "watcher": [*python, "watch_swarm"],
     }[name]
-
-
-# A line each process logs once it really works (worker connected to Redis, watcher following).
-READY_LINES = {"worker": "ready.", "watcher": "following Swarm events"}
 
 
 def _log_path(name: str) -> Path:
