@@ -84,15 +84,19 @@ def test_foreign_origin_is_refused(memory_channel_layer, panel_client):
 
 @pytest.mark.slow
 @pytest.mark.django_db(transaction=True)
-def test_websocket_gets_the_scale_done_through_the_sdk(stack, make_service, panel_client):
-    """Real engine -> real watcher process -> real Redis layer -> consumer."""
+@pytest.mark.parametrize(
+    ("query", "scale_word"), [("", ">Scale<"), ("?lang=es", ">Escalar<"), ("?lang=zh-hans", ">伸缩<")]
+)
+def test_websocket_gets_the_scale_done_through_the_sdk(stack, make_service, panel_client, query, scale_word):
+    """Real engine -> real watcher process -> real Redis layer -> consumer, in the page's language."""
     service = make_service()
     wait_until(lambda: running_tasks(service) == 1)
 
     async def scale_and_receive():
         import asyncio
 
-        communicator = WebsocketCommunicator(application, "/ws/services/", headers=ws_headers(panel_client))
+        path = f"/ws/services/{query}"
+        communicator = WebsocketCommunicator(application, path, headers=ws_headers(panel_client))
         connected, _ = await communicator.connect()
         assert connected
         loop = asyncio.get_running_loop()
@@ -111,3 +115,4 @@ def test_websocket_gets_the_scale_done_through_the_sdk(stack, make_service, pane
     # The service's row, rendered by the watcher, for htmx to morph in: the new desired count is in it.
     assert message["swap"] == "none"
     assert re.search(r'class="replicas[^"]*">\d/2<', message["content"])
+    assert scale_word in message["content"]  # rendered by the watcher in every language, sent in the page's
