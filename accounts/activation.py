@@ -14,6 +14,7 @@ from django.contrib.auth.hashers import make_password
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from . import sessions
 from .models import Installation, Profile, SetupToken
 
 logger = logging.getLogger("swarmdeck.activation")
@@ -92,8 +93,9 @@ def credentials_generate(*, raw_token: str) -> Credentials:
     return credentials
 
 
-def panel_activate(*, raw_token: str, nonce: str):
-    """Create the administrator exactly once. A replay, a double submit or a race raises."""
+def panel_activate(*, raw_token: str, nonce: str, username: str | None = None):
+    """Create the administrator exactly once, named ``username`` or the generated name. A replay, a
+    double submit or a race raises."""
     if is_activated():
         raise AlreadyActivated
     now = timezone.now()
@@ -110,7 +112,7 @@ def panel_activate(*, raw_token: str, nonce: str):
             if not SetupToken.objects.filter(id=token.id, used_at__isnull=True).update(used_at=now):
                 raise AlreadyActivated
             user = get_user_model().objects.create(
-                username=token.pending_username,
+                username=username or token.pending_username,
                 password=token.pending_password,
                 is_staff=True,
                 is_superuser=True,
@@ -136,4 +138,5 @@ def admin_password_reset(*, username: str | None = None) -> tuple[str, str]:
     password = password_generate()
     user.set_password(password)
     user.save(update_fields=["password"])
+    sessions.sessions_end(user_id=user.pk)  # whoever held the old password is logged out
     return user.username, password

@@ -47,11 +47,11 @@ def _announce(base_url: str, stop: threading.Event, interval: float, guessed: bo
                     expires_at.strftime("%H:%M"),
                 )
                 if guessed:
+                    # The token is printed once, in the link: this line names no secret.
                     logger.warning(
-                        "SWARMDECK_URL is not set: if you reach this server at another address, open "
-                        "/activate/?token=%s there, and set SWARMDECK_URL=http://<that address>:<port> so the "
-                        "link names it and the panel accepts that address.",
-                        token,
+                        "SWARMDECK_URL is not set: if you reach this server at another address, open the "
+                        "link above with that address instead, and set SWARMDECK_URL=http://<that address>:<port> "
+                        "so the link names it and the panel accepts that address."
                     )
         except Exception:
             logger.exception("could not issue a setup token; retrying")

@@ -7,4 +7,4 @@ class AccountsConfig(AppConfig):
     verbose_name = _("Accounts and first run")
 
     def ready(self) -> None:
-        from . import signals  # noqa: F401
+        from . import sessions  # noqa: F401 - its signal receivers

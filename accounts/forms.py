@@ -1,6 +1,20 @@
 from django import forms
 from django.conf import settings
+from django.contrib.auth.validators import UnicodeUsernameValidator
 from django.utils.translation import gettext_lazy as _
+
+
+class ActivationForm(forms.Form):
+    # The generated name ("admin") is the first one a guesser tries: the owner may choose another.
+    username = forms.CharField(
+        label=_("User name"),
+        max_length=150,
+        validators=[UnicodeUsernameValidator()],
+        help_text=_("You may change it before you activate."),
+        # Shown in the credentials list, above the form it belongs to.
+        widget=forms.TextInput(attrs={"form": "activation", "autocomplete": "username", "spellcheck": "false"}),
+    )
+    nonce = forms.CharField(widget=forms.HiddenInput)
 
 
 class LanguageForm(forms.Form):

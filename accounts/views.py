@@ -14,10 +14,13 @@ from django.views.i18n import set_language as django_set_language
 
 from updates import policy
 
-from . import activation, wizard
+from . import activation, sessions, wizard
 from .access import activation_not_required
-from .forms import LanguageForm, UpdatesForm
+from .forms import ActivationForm, LanguageForm, UpdatesForm
 from .models import Installation
+
+# In the session, between the link and the activation.
+ACTIVATION_TOKEN = "swarmdeck.activation_token"  # noqa: S105 - a session key, not a secret
 
 
 @activation_not_required
@@ -39,25 +42,43 @@ javascript_catalog = activation_not_required(JavaScriptCatalog.as_view())
 def activate(request):
     if activation.is_activated():
         return redirect("overview" if request.user.is_authenticated else "login")
-    token = request.POST.get("token") if request.method == "POST" else request.GET.get("token")
+    if "token" in request.GET:
+        # The printed link's token moves into the session at once: the address bar, the history, the
+        # access log and the links of the page (the language bar's "next") never show it again.
+        request.session[ACTIVATION_TOKEN] = request.GET["token"]
+        return redirect("accounts:activate")
+    token = request.session.get(ACTIVATION_TOKEN, "")
     if request.method == "POST":
+        form = ActivationForm(request.POST)
+        if not form.is_valid():
+            return _credentials_show(request, token, form)
         try:
-            user = activation.panel_activate(raw_token=token or "", nonce=request.POST.get("nonce", ""))
+            user = activation.panel_activate(
+                raw_token=token, nonce=form.cleaned_data["nonce"], username=form.cleaned_data["username"]
+            )
         except activation.AlreadyActivated:
             return redirect("login")
         except activation.StalePage:
             messages.error(request, _("These credentials were replaced by newer ones; use the ones shown now."))
-            return redirect(f"{reverse_lazy('accounts:activate')}?token={token}")
+            return redirect("accounts:activate")
         except activation.InvalidToken:
             if activation.is_activated():  # a concurrent submit won the race
                 return redirect("login")
             return _token_needed(request, token)
         login(request, user, backend="django.contrib.auth.backends.ModelBackend")
         return redirect("accounts:setup")
+    return _credentials_show(request, token, ActivationForm())
+
+
+def _credentials_show(request, token: str, form: ActivationForm):
+    """The page with fresh credentials: a form shown again (a bad user name) gets new ones too, as
+    the password of the page before is no longer known here."""
     if not activation.setup_token_valid(token):
         return _token_needed(request, token)
     credentials = activation.credentials_generate(raw_token=token)
-    return render(request, "accounts/activate.html", {"credentials": credentials, "token": token})
+    if not form.is_bound:
+        form = ActivationForm(initial={"username": credentials.username})
+    return render(request, "accounts/activate.html", {"credentials": credentials, "form": form})
 
 
 def _token_needed(request, token):
@@ -86,9 +107,19 @@ def locked_out(request, original_response=None, credentials=None):
 
 
 logout_view = auth_views.LogoutView.as_view()
-password_change = auth_views.PasswordChangeView.as_view(
-    template_name="accounts/password_change.html", success_url=reverse_lazy("accounts:password_changed")
-)
+
+
+class PasswordChangeView(auth_views.PasswordChangeView):
+    template_name = "accounts/password_change.html"
+    success_url = reverse_lazy("accounts:password_changed")
+
+    def form_valid(self, form):
+        response = super().form_valid(form)  # keeps this session, under a new key
+        sessions.sessions_end(user_id=form.user.pk, keep=self.request.session.session_key)
+        return response
+
+
+password_change = PasswordChangeView.as_view()
 
 
 def password_changed(request):

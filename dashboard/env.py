@@ -1,5 +1,6 @@
 """Strict readers for settings taken from the environment."""
 
+import ipaddress
 import os
 
 from django.core.exceptions import ImproperlyConfigured
@@ -44,3 +45,14 @@ def env_secret(name: str, default: str = "") -> str:
         with open(path, encoding="utf-8") as handle:
             return handle.read().strip()
     return os.environ.get(name, default)
+
+
+def env_networks(name: str) -> list[str]:
+    """Addresses or networks (``10.0.0.0/8``), comma-separated, each checked now rather than at use."""
+    networks = env_list(name, [])
+    for network in networks:
+        try:
+            ipaddress.ip_network(network, strict=False)
+        except ValueError:
+            raise ImproperlyConfigured(f"{name}: {network!r} is not an address or a network") from None
+    return networks

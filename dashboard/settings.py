@@ -1,7 +1,5 @@
 """Swarmdeck settings: everything comes from the environment, with safe development defaults."""
 
-import os
-import secrets
 from datetime import timedelta
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -10,15 +8,21 @@ import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
-from .env import env_bool, env_int, env_list, env_secret, env_str
+from .env import env_bool, env_int, env_list, env_networks, env_secret, env_str
+from .private_files import local_redis_url, secret_file
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 DATA_DIR = Path(env_str("SWARMDECK_DATA_DIR", str(BASE_DIR / "var")))
-DATA_DIR.mkdir(parents=True, exist_ok=True)
+# The database, the keys and Redis's files: for the panel's user alone (dashboard/private_files.py;
+# bin/run and the container's entrypoint also tighten a directory an older release created).
+DATA_DIR.mkdir(mode=0o700, parents=True, exist_ok=True)
 
 DEBUG = env_bool("DEBUG", False)
 # Production mode: behind a real host name, nothing is guessed.
 PRODUCTION = env_bool("SWARMDECK_PRODUCTION", False)
+if PRODUCTION and DEBUG:
+    # DEBUG pages show settings, environment and source to whoever triggers an error.
+    raise ImproperlyConfigured("DEBUG must be off in production mode.")
 
 
 def _secret_key() -> str:
@@ -28,14 +32,7 @@ def _secret_key() -> str:
     if PRODUCTION:
         raise ImproperlyConfigured("SECRET_KEY (or SECRET_KEY_FILE) is required in production mode.")
     # Generated once and kept private, so sessions survive restarts without a key in the code.
-    path = DATA_DIR / "secret_key"
-    try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:
-        return path.read_text(encoding="utf-8").strip()
-    with os.fdopen(fd, "w", encoding="utf-8") as handle:
-        handle.write(secrets.token_urlsafe(50))
-    return path.read_text(encoding="utf-8").strip()
+    return secret_file(DATA_DIR / "secret_key", nbytes=50)
 
 
 SECRET_KEY = _secret_key()
@@ -83,6 +80,7 @@ MIDDLEWARE = [
     # unless marked @login_not_required (accounts/access.py).
     "accounts.access.ActivationGateMiddleware",
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
+    "accounts.sessions.SessionLifetimeMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
@@ -140,10 +138,12 @@ LOGOUT_REDIRECT_URL = "login"
 # First run: the server prints an activation link with a one-time token that expires.
 SWARMDECK_SETUP_TOKEN_MINUTES = env_int("SWARMDECK_SETUP_TOKEN_MINUTES", 30)
 
-# Brute force: lock an IP address, and separately a user name, after repeated failures.
+# Brute force: a client address is locked after repeated failures, whatever user names it tried.
+# Never a user name on its own: anyone could then lock the administrator out from anywhere.
 AXES_FAILURE_LIMIT = env_int("SWARMDECK_LOGIN_FAILURE_LIMIT", 5)
 AXES_COOLOFF_TIME = timedelta(minutes=env_int("SWARMDECK_LOGIN_LOCK_MINUTES", 15))
-AXES_LOCKOUT_PARAMETERS = ["ip_address", "username"]
+AXES_LOCKOUT_PARAMETERS = ["ip_address"]
+AXES_CLIENT_IP_CALLABLE = "accounts.lockout.client_address"
 AXES_LOCKOUT_CALLABLE = "accounts.views.locked_out"
 AXES_RESET_ON_SUCCESS = True
 AXES_VERBOSE = False
@@ -186,9 +186,23 @@ HTTPS = env_bool("SWARMDECK_HTTPS", PRODUCTION)
 SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = HTTPS
 SECURE_SSL_REDIRECT = HTTPS
 SECURE_HSTS_SECONDS = env_int("SWARMDECK_HSTS_SECONDS", 31536000) if HTTPS else 0
-SECURE_HSTS_INCLUDE_SUBDOMAINS = SECURE_HSTS_PRELOAD = HTTPS and env_bool("SWARMDECK_HSTS_PRELOAD", True)
+# Opt-in: both bind every subdomain of the panel's domain to HTTPS for as long as browsers remember
+# (preload: for good, through the browsers' built-in list), which the panel cannot know is wanted.
+SECURE_HSTS_INCLUDE_SUBDOMAINS = HTTPS and env_bool("SWARMDECK_HSTS_INCLUDE_SUBDOMAINS", False)
+SECURE_HSTS_PRELOAD = HTTPS and env_bool("SWARMDECK_HSTS_PRELOAD", False)
+SILENCED_SYSTEM_CHECKS = ["security.W005", "security.W021"]  # the two opt-ins above
 if env_bool("SWARMDECK_BEHIND_PROXY"):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# Reverse proxies (addresses or networks, comma-separated) whose X-Forwarded-For names the client:
+# failed logins are counted per client address, so behind a proxy that is not listed here every
+# client would share the proxy's address. A request from any other address names itself.
+SWARMDECK_TRUSTED_PROXIES = env_networks("SWARMDECK_TRUSTED_PROXIES")
+
+# Sessions end after this long without a request the user made (a page left open, whose live
+# updates re-read it, does not count), and in any case this long after the login.
+SWARMDECK_SESSION_IDLE_MINUTES = env_int("SWARMDECK_SESSION_IDLE_MINUTES", 12 * 60)
+SWARMDECK_SESSION_MAX_HOURS = env_int("SWARMDECK_SESSION_MAX_HOURS", 7 * 24)
+SESSION_COOKIE_AGE = SWARMDECK_SESSION_MAX_HOURS * 3600
 CONTENT_SECURITY_POLICY = {
     "default-src": "'self'",
     "script-src": "'self'",
@@ -202,7 +216,8 @@ CONTENT_SECURITY_POLICY = {
 }
 
 # Redis carries the Channels layer and the Celery broker.
-REDIS_URL = env_secret("REDIS_URL", "redis://127.0.0.1:6390/0")  # REDIS_URL_FILE: a password in a secret
+# Unset: the panel's own Redis (bin/run, the all-in-one container), which asks for a generated password.
+REDIS_URL = env_secret("REDIS_URL") or local_redis_url(DATA_DIR, env_int("SWARMDECK_REDIS_PORT", 6390))
 # Redis pub/sub: a group message is published once and each web process hands it to its own sockets,
 # so 200 viewers cost one Redis message a process, not a list per socket; and sockets share one
 # connection a process instead of a pool that ran out at 20 handshakes at a time (bench/README.md).

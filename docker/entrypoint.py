@@ -35,7 +35,6 @@ ROLE_FILE = Path("/tmp/swarmdeck-role")  # noqa: S108 - read by the health comma
 APP_USER = "swarmdeck"
 PORT = os.environ.get("SWARMDECK_PORT", "8000")
 REDIS_PORT = "6379"
-EMBEDDED_REDIS_URL = f"redis://127.0.0.1:{REDIS_PORT}/0"
 ROLES = ("all", "web", "worker", "beat", "watcher", "update-helper", "health")
 
 
@@ -103,7 +102,6 @@ def migrate() -> None:
 
 
 def run_all() -> int:
-    sys.path.insert(0, str(APP))
     from dashboard.supervisor import Program, Supervisor
 
     env = dict(os.environ)
@@ -112,10 +110,12 @@ def run_all() -> int:
     env.setdefault("SWARMDECK_HEALTH_WATCHER", env["SWARMDECK_WATCHER_NAME"])
     programs = []
     if embedded_redis(env):
-        env["REDIS_URL"] = EMBEDDED_REDIS_URL
-        (DATA / "redis").mkdir(exist_ok=True)
-        redis = ["redis-server", "--bind", "127.0.0.1", "--port", REDIS_PORT, "--dir", str(DATA / "redis")]
-        programs.append(Program("redis", [*redis, "--save", "60 1"], ready=lambda: wait_for_redis(int(REDIS_PORT))))
+        from dashboard.private_files import local_redis_config
+
+        # The settings name it, with the password generated beside the secret key.
+        env["SWARMDECK_REDIS_PORT"] = REDIS_PORT
+        config = local_redis_config(DATA, REDIS_PORT)
+        programs.append(Program("redis", ["redis-server", str(config)], ready=lambda: wait_for_redis(int(REDIS_PORT))))
     os.environ.update(env)
     migrate()
     # Ready criteria: the activation link is printed last, once all three are up (dashboard/supervisor.py).
@@ -184,10 +184,15 @@ def main(argv: list[str]) -> int:
         ROLE_FILE.write_text(role)
     elif ROLE_FILE.exists() and ROLE_FILE.read_text() == "all" and embedded_redis(dict(os.environ)):
         # `docker exec` into the all-in-one container: jobs go to the container's own Redis.
-        os.environ["REDIS_URL"] = EMBEDDED_REDIS_URL
+        os.environ["SWARMDECK_REDIS_PORT"] = REDIS_PORT
     os.umask(0o077)  # the database, the secret key and Redis's dump are for the panel's user alone
     drop_privileges()
     os.chdir(APP)
+    sys.path.insert(0, str(APP))
+    if DATA.is_dir() and DATA.stat().st_uid == os.getuid():
+        from dashboard.private_files import private_dir, private_files_tighten
+
+        private_files_tighten(private_dir(DATA))
     if role == "all":
         return run_all()
     commands = {

@@ -1,9 +1,15 @@
 """Websockets: the browser joins named groups and gets hints to re-read, or HTML rendered once for all."""
 
+import asyncio
+import contextlib
 from urllib.parse import parse_qs
 
+from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django.conf import settings
+from django.utils import timezone
+
+from accounts import sessions
 
 from . import push
 
@@ -21,17 +27,30 @@ class _GroupConsumer(AsyncJsonWebsocketConsumer):
         if user is None or not user.is_authenticated:
             await self.close(code=CLOSE_UNAUTHENTICATED)
             return
-        self.joined = [*self.group_names(), push.user_group(user.pk)]
+        session_key = self.scope["session"].session_key
+        self.joined = [*self.group_names(), push.session_group(session_key)]
         for group in self.joined:
             await self.channel_layer.group_add(group, self.channel_name)
         await self.accept()
+        self.session_watch = asyncio.create_task(self.close_when_session_expires(session_key))
 
     async def disconnect(self, code: int) -> None:
+        if watch := getattr(self, "session_watch", None):
+            watch.cancel()
         for group in getattr(self, "joined", []):
             await self.channel_layer.group_discard(group, self.channel_name)
 
-    async def user_logged_out(self, event: push.UserLoggedOut) -> None:
+    async def session_ended(self, event: push.SessionEnded) -> None:
+        """Logged out, or ended by a password change in another session."""
         await self.close(code=CLOSE_UNAUTHENTICATED)
+
+    async def close_when_session_expires(self, session_key: str) -> None:
+        """An open page's socket must not outlive its session (idle or too old): wake at the expiry
+        the session has now, and look again, since the user's own requests keep pushing it back."""
+        with contextlib.suppress(asyncio.CancelledError):
+            while (expires := await database_sync_to_async(sessions.session_expiry)(session_key)) is not None:
+                await asyncio.sleep((expires - timezone.now()).total_seconds() + 1)
+            await self.close(code=CLOSE_UNAUTHENTICATED)
 
 
 class SwarmConsumer(_GroupConsumer):

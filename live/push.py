@@ -8,6 +8,7 @@ change grows with the rows that changed, not with the number of viewers.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import time
 from typing import Literal, TypedDict
@@ -31,9 +32,10 @@ def job_group(job_id: int) -> str:
     return f"job.{job_id}"
 
 
-def user_group(user_id: int) -> str:
-    """Every socket of one user, so logging out can close them all."""
-    return f"user.{user_id}"
+def session_group(session_key: str) -> str:
+    """Every socket of one login session, so its end (logout, expiry, a password change elsewhere)
+    closes them. A digest of the key: group names travel through Redis, the key opens the session."""
+    return "session." + hashlib.sha256(session_key.encode()).hexdigest()[:32]
 
 
 class ServiceChanged(TypedDict):
@@ -57,11 +59,11 @@ class JobChanged(TypedDict):
     version: int
 
 
-class UserLoggedOut(TypedDict):
-    type: Literal["user.logged_out"]
+class SessionEnded(TypedDict):
+    type: Literal["session.ended"]
 
 
-Message = ServiceChanged | ServiceRows | JobChanged | UserLoggedOut
+Message = ServiceChanged | ServiceRows | JobChanged | SessionEnded
 
 
 def publish(group: str, message: Message) -> bool:
@@ -127,5 +129,5 @@ def change_version() -> int:
     return time.time_ns()
 
 
-def publish_user_logged_out(*, user_id: int) -> bool:
-    return publish(user_group(user_id), UserLoggedOut(type="user.logged_out"))
+def publish_sessions_ended(session_keys: list[str]) -> bool:
+    return publish_all([(session_group(key), SessionEnded(type="session.ended")) for key in session_keys])

@@ -23,13 +23,14 @@ def token(db) -> str:
 
 
 def _show(client, token):
-    response = client.get(ACTIVATE, {"token": token})
+    response = client.get(ACTIVATE, {"token": token}, follow=True)
     assert response.status_code == 200
     return response, response.context["credentials"]
 
 
-def _activate(client, token, nonce):
-    return client.post(ACTIVATE, {"token": token, "nonce": nonce})
+def _activate(client, token, nonce, username=activation.ADMIN_USERNAME):
+    client.get(ACTIVATE, {"token": token})  # the link: its token goes into this client's session
+    return client.post(ACTIVATE, {"nonce": nonce, "username": username})
 
 
 @pytest.mark.django_db
@@ -46,7 +47,7 @@ def test_without_token_the_page_explains_where_to_find_it_and_shows_no_credentia
 
 @pytest.mark.django_db
 def test_a_wrong_token_is_refused(client, token):
-    response = client.get(ACTIVATE, {"token": token + "x"})
+    response = client.get(ACTIVATE, {"token": token + "x"}, follow=True)
 
     assert response.status_code == 403
     assert "not valid" in response.content.decode()
@@ -57,7 +58,7 @@ def test_a_wrong_token_is_refused(client, token):
 def test_an_expired_token_is_refused(client):
     raw, _ = activation.setup_token_issue(lifetime=timedelta(seconds=-1))
 
-    assert client.get(ACTIVATE, {"token": raw}).status_code == 403
+    assert client.get(ACTIVATE, {"token": raw}, follow=True).status_code == 403
 
 
 @pytest.mark.django_db
@@ -195,7 +196,8 @@ def test_a_guessed_address_comes_with_how_to_set_swarmdeck_url(caplog, guessed):
 
     token = re.search(r"/activate/\?token=(\S+)", caplog.text)[1]
     assert ("SWARMDECK_URL=http://<that address>" in caplog.text) is guessed
-    assert (f"open /activate/?token={token} there" in caplog.text) is guessed
+    assert ("open the link above with that address instead" in caplog.text) is guessed
+    assert caplog.text.count(token) == 1  # the one line meant to show it
 
 
 @pytest.mark.django_db(transaction=True)
@@ -230,3 +232,48 @@ def test_password_is_in_no_log_no_later_response_and_not_in_clear_in_the_databas
     for model in apps.get_models():
         for row in model.objects.values():
             assert password not in repr(row), model
+
+
+@pytest.mark.django_db
+def test_the_link_puts_its_token_in_the_session_and_leaves_no_trace_of_it(client, token):
+    entered = client.get(ACTIVATE, {"token": token})
+    page = client.get(entered["Location"])
+
+    assert entered.status_code == 302
+    assert entered["Location"] == ACTIVATE  # the address bar and the history show no token
+    assert page.status_code == 200
+    assert token not in page.content.decode()  # not in the language bar's "next", nor in a field
+
+
+@pytest.mark.django_db
+def test_a_stale_page_leads_back_to_a_clean_address(client, token):
+    _, old = _show(client, token)
+    _show(client, token)
+
+    response = _activate(client, token, old.nonce)
+
+    assert response["Location"] == ACTIVATE
+    assert not User.objects.exists()
+
+
+@pytest.mark.django_db
+def test_the_owner_may_choose_the_user_name_before_activating(client, token):
+    _, credentials = _show(client, token)
+
+    _activate(client, token, credentials.nonce, username="ops-lead")
+
+    user = User.objects.get()
+    assert user.username == "ops-lead"
+    assert user.check_password(credentials.password)
+
+
+@pytest.mark.django_db
+def test_a_bad_user_name_is_refused_with_fresh_credentials(client, token):
+    _, credentials = _show(client, token)
+
+    response = _activate(client, token, credentials.nonce, username="no spaces/here")
+
+    assert response.status_code == 200
+    assert "Enter a valid username" in response.content.decode()
+    assert response.context["credentials"].password != credentials.password
+    assert not User.objects.exists()

@@ -25,12 +25,17 @@ def test_token_activation_wizard_dashboard(stack, page):
     expect(page.locator("body")).to_contain_text("Activate Swarmdeck at")
 
     page.goto(link)
+    expect(page).to_have_url(stack.url + "/activate/")  # the token went into the session
     password = page.locator("#password").inner_text()
     assert len(password) >= 20
+    # "admin" is the first name a guesser tries: the owner picks another, and the sheet shows it.
+    expect(page.locator("#id_username")).to_have_value("admin")
+    page.fill("#id_username", "ops-lead")
     page.emulate_media(media="print")
     expect(page.locator(".topbar")).to_be_hidden()
     expect(page.locator("#activate")).to_be_hidden()
     expect(page.locator("#password")).to_be_visible()
+    expect(page.locator("#username")).to_have_text("ops-lead")
     page.screenshot(path=ARTIFACTS / "activation-credentials-print.png", full_page=True)
     page.emulate_media(media="screen")
     page.screenshot(path=ARTIFACTS / "activation.png", full_page=True)
@@ -54,7 +59,12 @@ def test_token_activation_wizard_dashboard(stack, page):
     assert UpdatePolicy.objects.get().auto_update is True
     assert installation.wizard_done_at is not None
     assert Profile.objects.get().language == "es"
+    assert Installation.objects.get().admin.username == "ops-lead"
     assert password not in stack.log("web")
+    # The server's whole output names the token once: in the line meant to show it, not in the
+    # access log's lines of the link, the activation or the language bar's requests.
+    token = link.rsplit("token=", 1)[1]
+    assert sum(stack.log(name).count(token) for name in stack.processes) == 1
 
     # The link is single-use, and logging out leads back to the login page only.
     page.goto(link)

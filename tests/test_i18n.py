@@ -235,7 +235,7 @@ def test_activation_pages_are_translated(client, before_activation, language, tm
     client.cookies["django_language"] = language
     for html in (
         client.get(reverse("accounts:activate")).content.decode(),
-        client.get(reverse("accounts:activate"), {"token": before_activation}).content.decode(),
+        client.get(reverse("accounts:activate"), {"token": before_activation}, follow=True).content.decode(),
     ):
         assert f'<html lang="{language}">' in html
         assert _leaks(html, catalog) == []

@@ -42,11 +42,47 @@ def test_after_the_limit_even_the_right_password_is_refused(client, admin_login,
 
 
 @pytest.mark.django_db
-def test_the_user_name_is_locked_from_every_address(admin_login, settings):
-    for number in range(settings.AXES_FAILURE_LIMIT):
-        _login(Client(), admin_login.username, "wrong", ip=f"10.0.1.{number}")
+def test_a_guesser_cannot_lock_the_administrator_out_from_another_address(admin_login, settings):
+    for _ in range(settings.AXES_FAILURE_LIMIT):
+        _login(Client(), admin_login.username, "wrong", ip="10.0.1.1")
 
-    assert _login(Client(), admin_login.username, admin_login.password, ip="10.9.9.9").status_code == 429
+    assert _login(Client(), admin_login.username, admin_login.password, ip="10.0.1.1").status_code == 429
+    assert _login(Client(), admin_login.username, admin_login.password, ip="10.0.1.2").status_code == 302
+
+
+@pytest.mark.django_db
+def test_behind_a_trusted_proxy_each_client_is_counted_alone(admin_login, settings):
+    settings.SWARMDECK_TRUSTED_PROXIES = ["10.5.0.0/16"]
+
+    def through_proxy(password, client_ip):
+        return Client().post(
+            LOGIN,
+            {"username": admin_login.username, "password": password},
+            REMOTE_ADDR="10.5.0.2",
+            # The client's own header first, then the proxy's entry: only the proxy's is believed.
+            HTTP_X_FORWARDED_FOR=f"1.2.3.4, {client_ip}",
+        )
+
+    for _ in range(settings.AXES_FAILURE_LIMIT):
+        through_proxy("wrong", "203.0.113.7")
+
+    assert through_proxy(admin_login.password, "203.0.113.7").status_code == 429
+    assert through_proxy(admin_login.password, "203.0.113.8").status_code == 302
+
+
+@pytest.mark.django_db
+def test_forwarded_headers_from_anyone_else_are_ignored(admin_login, settings):
+    settings.SWARMDECK_TRUSTED_PROXIES = ["10.5.0.0/16"]
+    # A guesser that names a fresh address in each request is still one address.
+    for number in range(settings.AXES_FAILURE_LIMIT):
+        Client().post(
+            LOGIN,
+            {"username": admin_login.username, "password": "wrong"},
+            REMOTE_ADDR="198.51.100.9",
+            HTTP_X_FORWARDED_FOR=f"203.0.113.{number}",
+        )
+
+    assert _login(Client(), admin_login.username, admin_login.password, ip="198.51.100.9").status_code == 429
 
 
 @pytest.mark.django_db
@@ -70,6 +106,17 @@ def test_reset_admin_password_prints_a_new_one_and_lifts_the_lock(admin_login, s
     assert new_password != admin_login.password
     assert _login(Client(), admin_login.username, admin_login.password).status_code == 200
     assert _login(Client(), admin_login.username, new_password).status_code == 302
+
+
+@pytest.mark.django_db
+def test_reset_admin_password_lifts_the_locks_of_every_address(admin_login, settings, capsys):
+    for number in range(settings.AXES_FAILURE_LIMIT):
+        _login(Client(), f"guess{number}", "wrong", ip="10.0.3.1")
+
+    call_command("reset_admin_password")
+
+    new_password = capsys.readouterr().out.strip().rsplit(": ", 1)[1]
+    assert _login(Client(), admin_login.username, new_password, ip="10.0.3.1").status_code == 302
 
 
 @pytest.mark.django_db

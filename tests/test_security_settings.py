@@ -49,6 +49,24 @@ def test_production_refuses_to_start_without(production, missing):
     assert "required in production" in result.stderr
 
 
+def test_production_refuses_debug(production):
+    result = _manage("check", env={**production, "DEBUG": "true"})
+
+    assert result.returncode != 0
+    assert "DEBUG must be off in production mode" in result.stderr
+
+
+def _hsts(env) -> str:
+    show = "from django.conf import settings as s; print(s.SECURE_HSTS_INCLUDE_SUBDOMAINS, s.SECURE_HSTS_PRELOAD)"
+    return _manage("shell", "--no-imports", "-c", show, env=env).stdout.strip()
+
+
+def test_hsts_binds_no_subdomain_and_asks_no_preload_unless_told(production):
+    assert _hsts(production) == "False False"
+    opted_in = {"SWARMDECK_HSTS_INCLUDE_SUBDOMAINS": "true", "SWARMDECK_HSTS_PRELOAD": "true"}
+    assert _hsts({**production, **opted_in}) == "True True"
+
+
 def test_secret_key_file_is_used(production, tmp_path):
     del production["SECRET_KEY"]
     key_file = tmp_path / "key"

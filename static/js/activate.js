@@ -4,10 +4,17 @@
   document.addEventListener("DOMContentLoaded", function () {
     var copy = document.getElementById("copy-credentials");
     var print = document.getElementById("print-credentials");
+    var name = document.getElementById("id_username");
+    var printedName = document.getElementById("username");
+    if (name && printedName) {
+      // The user name may be changed before activating: copy and print the one chosen.
+      name.addEventListener("input", function () {
+        printedName.textContent = name.value;
+      });
+    }
     if (copy) {
       copy.addEventListener("click", function () {
-        var text =
-          document.getElementById("username").textContent + "\n" + document.getElementById("password").textContent;
+        var text = printedName.textContent + "\n" + document.getElementById("password").textContent;
         var done = function () {
           copy.textContent = gettext("Copied");
         };

@@ -105,7 +105,13 @@
   document.addEventListener("htmx:config:request", function (event) {
     var region = event.target;
     var connection = region.matches && region.matches("[data-live]") && region.closest("[hx-ws\\:connect]");
-    if (connection && connection.liveVersion) {
+    if (!connection) {
+      return;
+    }
+    // A region's own requests are its re-reads, which the page makes by itself: they do not keep
+    // an idle session alive (accounts/sessions.py).
+    event.detail.ctx.request.headers["X-Live-Reread"] = "1";
+    if (connection.liveVersion) {
       event.detail.ctx.request.headers["X-Live-Version"] = String(connection.liveVersion);
     }
   });

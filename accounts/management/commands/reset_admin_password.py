@@ -8,7 +8,10 @@ from accounts.models import Installation
 
 
 class Command(BaseCommand):
-    help = "Give the administrator a new random password and print it (run on the server's shell)."
+    help = (
+        "Give the administrator a new random password and print it (run on the server's shell); "
+        "ends the user's sessions and lifts every login lock."
+    )
 
     def add_arguments(self, parser):
         parser.add_argument("--username", help="another user than the administrator")
@@ -20,5 +23,6 @@ class Command(BaseCommand):
             name, password = admin_password_reset(username=username)
         except get_user_model().DoesNotExist:
             raise CommandError(_("There is no user named {username}.").format(username=username)) from None
-        reset(username=name)  # lift a brute-force lock on this account
+        # Locks hold addresses, and which one the owner comes from is unknown here: lift them all.
+        reset()
         self.stdout.write(_("New password for {username}: {password}").format(username=name, password=password))

@@ -1,6 +1,9 @@
 """The ASGI server (daphne) plus the activation announcer, as one command."""
 
+from collections.abc import Callable
+
 from daphne.cli import CommandLineInterface
+from daphne.server import Server
 from django.conf import settings
 from django.core.management.base import BaseCommand
 
@@ -22,4 +25,27 @@ class Command(BaseCommand):
         announcer.start(
             settings.SWARMDECK_URL or f"http://{host}:{port}", guessed=everywhere and not settings.SWARMDECK_URL
         )
-        CommandLineInterface().run(["-b", bind, "-p", str(port), "dashboard.asgi:application"])
+        cli = CommandLineInterface()
+        cli.server_class = _Server
+        cli.run(["-b", bind, "-p", str(port), "dashboard.asgi:application"])
+
+
+# Paths whose query string carries a secret (the activation link's token): the access log shows them
+# without it, so the one log line meant to show the token stays the only one.
+SECRET_QUERY_PATHS = ("/activate/",)
+
+
+class _AccessLog:
+    def __init__(self, log: Callable[[str, str, dict], None]) -> None:
+        self.log = log
+
+    def __call__(self, protocol: str, action: str, details: dict) -> None:
+        path = details.get("path", "")
+        if path.startswith(SECRET_QUERY_PATHS) and "?" in path:
+            details = {**details, "path": path.partition("?")[0] + "?…"}
+        self.log(protocol, action, details)
+
+
+class _Server(Server):
+    def __init__(self, *args, action_logger=None, **kwargs) -> None:
+        super().__init__(*args, action_logger=_AccessLog(action_logger) if action_logger else None, **kwargs)
