@@ -270,6 +270,11 @@ CELERY_BEAT_SCHEDULE = {
     # Every minute: is an update check due by the schedule stored in the database? (Changing the
     # schedule on the Updates page then needs no restart.)
     "update-check-due": {"task": "updates.celery_tasks.update_check_due_task", "schedule": 60.0},
+    # Hourly by default: remove what is past its keeping time (dashboard/retention.py; the days below).
+    "retention": {
+        "task": "dashboard.celery_tasks.retention_task",
+        "schedule": float(env_int("SWARMDECK_RETENTION_SECONDS", 3600)),
+    },
 }
 SWARMDECK_JOB_STALE_SECONDS = env_int("SWARMDECK_JOB_STALE_SECONDS", 30)
 SWARMDECK_JOB_REAP_SECONDS = env_int("SWARMDECK_JOB_REAP_SECONDS", 600)
@@ -303,6 +308,11 @@ SWARMDECK_UPDATE_COOLDOWN_SECONDS = env_int("SWARMDECK_UPDATE_COOLDOWN_SECONDS",
 
 # Task and restart history is kept this long (Swarm itself keeps only 5 tasks per slot).
 SWARMDECK_HISTORY_DAYS = env_int("SWARMDECK_HISTORY_DAYS", 30)
+# Finished jobs, the record of every change made through the panel, are kept this long (queued and
+# running ones always); so are the sign-in records (django-axes' logs). Expired sessions, and the
+# failed attempts of a lockout whose cool-off is over, go at the next retention run.
+SWARMDECK_JOB_DAYS = env_int("SWARMDECK_JOB_DAYS", 90)
+SWARMDECK_LOGIN_LOG_DAYS = env_int("SWARMDECK_LOGIN_LOG_DAYS", 90)
 
 # The console a person reads: daphne's access lines stay out, and so do Celery's lines about each
 # run of a periodic task (LOG_LEVEL=DEBUG shows them).

@@ -4,7 +4,7 @@
     all       web, worker (with beat), watcher and an embedded Redis, supervised (ncp style)
     web       the ASGI server (migrates first, under a lock)
     worker    the Celery worker (a thread per running job, up to SWARMDECK_WORKER_THREADS)
-    beat      the Celery beat (periodic update checks, stale-job reaper): run exactly one
+    beat      the Celery beat (update checks, stale-job reaper, retention): run exactly one
     watcher   the event watcher
     update-helper JOB   swaps a plain container for a new image and back if it is not healthy
     health    the HEALTHCHECK command, for whichever role this container runs

@@ -25,6 +25,7 @@ _CONTAINER_ACTIONS = {
     "oom": EventKind.CONTAINER_OOM,
     "kill": EventKind.CONTAINER_KILL,
 }
+PRUNE_BATCH = 1000  # rows removed in one statement by history_prune
 _TASK_FIELDS = ("slot", "node_id", "container_id", "image", "state", "desired_state", "message", "error", "exit_code")
 
 
@@ -271,8 +272,14 @@ def _task_died(task: Task, exit_code: int, at: datetime) -> None:
 
 
 def history_prune(*, older_than: timedelta) -> int:
-    """Forget ended tasks and events older than the configured age."""
+    """Forget ended tasks (with their transitions) and events older than `older_than`; return the
+    rows removed. Run by the retention (dashboard/retention.py), a batch at a time: each batch is a
+    short transaction, so the watcher recording events meanwhile never waits long for the database
+    (SQLite locks all of it), even when a crash loop left a million rows behind."""
     cutoff = timezone.now() - older_than
-    tasks, _ = Task.objects.filter(ended_at__lt=cutoff).delete()
-    events, _ = ServiceEvent.objects.filter(at__lt=cutoff).delete()
-    return tasks + events
+    removed = 0
+    for old in (Task.objects.filter(ended_at__lt=cutoff), ServiceEvent.objects.filter(at__lt=cutoff)):
+        while batch := list(old.order_by().values_list("pk", flat=True)[:PRUNE_BATCH]):
+            count, _ = old.model.objects.filter(pk__in=batch).delete()
+            removed += count
+    return removed

@@ -192,13 +192,15 @@ def service_page(*, service_id: str, chart_range: str = "24h") -> ServicePage:
     policy = detail.config.restart
     window = policy.window or 0
     since = now - timedelta(microseconds=window / 1000) if window else now - timedelta(days=3650)
-    last = ended.order_by("-ended_at").first()
+    # The table's page of restarts, newest first: also the last one, which the outlook explains.
+    restarts = list(ended.order_by("-ended_at")[:100])
+    last = restarts[0] if restarts else None
     return ServicePage(
         detail=detail,
         current=[row(task) for task in ordered if task.desired_state not in STOPPED_DESIRED_STATES],
         held_by_swarm=[row(task) for task in ordered if task.desired_state in STOPPED_DESIRED_STATES],
-        restarts=list(ended.order_by("-ended_at")[:100]),
-        chart=restart_chart(list(ended.values_list("ended_at", "end_cause")), now=now, range_key=chart_range),
+        restarts=restarts,
+        chart=restart_chart(ended, now=now, range_key=chart_range),
         events=list(ServiceEvent.objects.filter(service_id=detail.summary.id)[:50]),
         env=explain.mask_env(detail.config.env),
         previous_env=explain.mask_env(detail.previous_config.env if detail.previous_config else None),

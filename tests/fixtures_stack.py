@@ -148,6 +148,8 @@ def _command(name: str, url: str) -> list[str]:
         "web": [*python, "serve", "--bind", "127.0.0.1", "--port", port],
         # The pool and its size are the settings' (threads), as in production.
         "worker": [str(VENV_BIN / "celery"), "-A", "dashboard", "worker", "-l", "INFO"],
+        # Started by the tests of a periodic task only: the others would see the reaper run.
+        "beat": [str(VENV_BIN / "celery"), "-A", "dashboard", "beat", "-s", str(_log_path("beat").with_suffix(".db"))],
         "watcher": [*python, "watch_swarm"],
     }[name]
 
@@ -184,6 +186,8 @@ def stack(django_db_setup, django_db_blocker, docker_host, redis_server) -> Iter
         SWARMDECK_JOB_STALE_SECONDS="4",
         # An updated test service proves itself healthy in seconds, not the default two minutes.
         SWARMDECK_UPDATE_MONITOR_SECONDS="5",
+        # The beat, when a test starts it, runs the retention every 2 s instead of hourly.
+        SWARMDECK_RETENTION_SECONDS="2",
     )
     if db["ENGINE"].endswith("sqlite3"):
         env["SWARMDECK_SQLITE_PATH"] = str(db["NAME"])

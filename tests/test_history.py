@@ -201,7 +201,6 @@ def test_the_heartbeat_is_written_every_ten_seconds_not_every_tick(monkeypatch):
     clock = [1000.0]
     monkeypatch.setattr(watcher_module.time, "monotonic", lambda: clock[0])
     watcher = SwarmWatcher(name="calm")
-    watcher.last_prune = clock[0]
     writes = []
     monkeypatch.setattr(watcher, "status", lambda state, *args: writes.append(clock[0]))
 

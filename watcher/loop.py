@@ -6,7 +6,7 @@ services from the API at once and store what it finds; the rest of the burst is 
 (re)connect it first replays the events it missed (``since=`` its stored cursor), then re-reads everything.
 What changed is pushed: the services list's rows, rendered once for every viewer (services.pushes),
 and a hint for the other pages. Pushes that cannot be published (Redis down) are kept and sent again
-once Redis answers.
+once Redis answers. Old history is removed by the retention (dashboard/retention.py), not here.
 """
 
 from __future__ import annotations
@@ -17,7 +17,6 @@ import queue
 import socket
 import threading
 import time
-from datetime import timedelta
 
 from django.conf import settings
 from django.db import close_old_connections
@@ -38,7 +37,6 @@ HEARTBEAT = 10.0  # seconds between two heartbeat writes
 MAX_BACKOFF = 30.0
 RESYNC_ALL_ABOVE = 5  # changed services in one batch beyond which the whole swarm is re-read
 RECHECK = 1.0  # seconds after a batch when its services are re-read once more (recheck_due)
-PRUNE_EVERY = 3600.0
 
 _END = object()  # the reader thread's "stream ended" marker
 
@@ -58,7 +56,6 @@ class SwarmWatcher:
         self.reshaped = False  # a pending service was created: the services lists re-read
         self.recheck: dict[str, float] = {}  # service id -> when to re-read it once more
         self.undelivered = False  # the last publish failed (Redis down)
-        self.last_prune = 0.0
         self.last_heartbeat = 0.0
 
     # --- lifecycle ------------------------------------------------------------------------
@@ -289,11 +286,6 @@ class SwarmWatcher:
             self.status(Watcher.State.CONNECTED)
         if self.pending or self.rows_pending:
             self.flush()
-        if time.monotonic() - self.last_prune > PRUNE_EVERY:
-            self.last_prune = time.monotonic()
-            removed = recorder.history_prune(older_than=timedelta(days=settings.SWARMDECK_HISTORY_DAYS))
-            if removed:
-                logger.info("pruned %d history rows older than %d days", removed, settings.SWARMDECK_HISTORY_DAYS)
 
     def status(self, state: str, problem: str = "", problem_params: dict | None = None) -> None:
         """Write the watcher's row: its state, its problem (an engine error code) and the heartbeat."""

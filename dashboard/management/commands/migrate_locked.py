@@ -25,13 +25,13 @@ ADVISORY_LOCK_KEY = 0x5357_4D44  # "SWMD"
 
 # What a worker node's watcher does (services/watcher.py, services/history.py): health_sync and
 # event_record write tasks and events, the Watcher row is its heartbeat and event cursor (update_or_create
-# locks it: UPDATE), history_prune deletes old tasks (their transitions go with them) and events.
+# locks it: UPDATE). It deletes nothing: the retention (dashboard/retention.py) runs on a manager.
 # Jobs, users, sessions and the panel's settings stay out of its reach: a compromised worker node
-# must not be able to queue jobs that the managers' workers would run.
+# must not be able to queue jobs that the managers' workers would run, nor erase the history.
 NODE_WATCHER_PRIVILEGES = {
-    Task: "SELECT, INSERT, UPDATE, DELETE",
-    TaskTransition: "SELECT, INSERT, DELETE",
-    ServiceEvent: "SELECT, INSERT, DELETE",
+    Task: "SELECT, INSERT, UPDATE",
+    TaskTransition: "SELECT, INSERT",
+    ServiceEvent: "SELECT, INSERT",
     Watcher: "SELECT, INSERT, UPDATE",
 }
 
