@@ -288,6 +288,9 @@ SWARMDECK_ROLLOUT_TIMEOUT = env_int("SWARMDECK_ROLLOUT_TIMEOUT", 600)
 # The Docker engine (a Swarm manager). Unset means the local socket.
 DOCKER_HOST = env_str("DOCKER_HOST", "unix:///var/run/docker.sock")
 DOCKER_TIMEOUT = env_int("SWARMDECK_DOCKER_TIMEOUT", 10)
+# Off: the forms refuse new mounts of host paths, since root in a service with one is root on the
+# host. On, a mount of the Docker socket, /etc and the like still asks the user's password again.
+SWARMDECK_ALLOW_BIND_MOUNTS = env_bool("SWARMDECK_ALLOW_BIND_MOUNTS", False)
 # The panel's health: the watcher whose heartbeat /healthz asks about (its own, in the all-in-one
 # container); unset, any watcher's. A heartbeat older than this means the watcher is stuck or gone.
 SWARMDECK_HEALTH_WATCHER = env_str("SWARMDECK_HEALTH_WATCHER")

@@ -8,7 +8,6 @@ call time, so each request gets its own language.
 from __future__ import annotations
 
 import shlex
-from collections.abc import Iterable
 
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
@@ -38,10 +37,6 @@ SIGNAL_NAMES = {
     13: "SIGPIPE",
     15: "SIGTERM",
 }
-
-# Substrings of variable names whose values are hidden; "PASS" also covers PASSWORD and PASSWD.
-SECRET_MARKERS = ("PASS", "TOKEN", "SECRET", "KEY", "CREDENTIAL", "PRIVATE")
-MASK = "••••••"
 
 
 def duration_words(ns: int | None) -> str:
@@ -270,17 +265,6 @@ def describe_update_config(config: engine.RolloutConfig | None, *, rollback: boo
             _("If more than {ratio} of the new tasks fail, the update pauses until someone acts.").format(ratio=percent)
         )
     return " ".join(sentences)
-
-
-def mask_env(env: Iterable[str] | None) -> list[tuple[str, str]]:
-    """Environment lines as (key, value) pairs, in order, with the values of secret-looking keys hidden."""
-    pairs = []
-    for line in env or []:
-        key, _sep, value = line.partition("=")
-        if value and any(marker in key.upper() for marker in SECRET_MARKERS):
-            value = MASK
-        pairs.append((key, value))
-    return pairs
 
 
 def config_advice(config: engine.ServiceConfig) -> list[str]:

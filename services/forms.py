@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import re
 import shlex
+from collections.abc import Callable
 
 from django import forms
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.utils.functional import cached_property
 from django.utils.text import format_lazy
@@ -13,7 +15,7 @@ from django.utils.translation import gettext_lazy as _
 
 from history.labels import ServiceMode
 
-from . import specs
+from . import masking, specs
 
 MAX_REPLICAS = 1000
 MAX_ENV_VALUE = 32 * 1024
@@ -49,6 +51,7 @@ class _Parsed(_Text):
 
     parse = staticmethod(int)
     error = ""
+    too_large = ""
     example = ""
 
     def __init__(self, **kwargs):
@@ -61,6 +64,8 @@ class _Parsed(_Text):
             return None
         try:
             return self.parse(text)
+        except specs.TooLarge:
+            raise ValidationError(self.too_large.format(value=text), code="too_large") from None
         except ValueError:
             raise ValidationError(self.error.format(value=text), code="invalid") from None
 
@@ -70,12 +75,26 @@ class _Duration(_Parsed):
 
     parse = staticmethod(specs.go_duration_parse)
     error = _("“{value}” is not a duration; write it like 500ms, 10s or 1m30s.")
+    # Go's longest duration (int64 nanoseconds), as the engine keeps it.
+    too_large = _("“{value}” is longer than Docker can keep: at most 2562047h.")
     example = _("For example 500ms, 10s, 1m30s.")
+
+    def __init__(self, *, at_least_ms: bool = False, **kwargs):
+        self.at_least_ms = at_least_ms
+        super().__init__(**kwargs)
+
+    def clean(self, value):
+        ns = super().clean(value)
+        # The engine refuses a health check's durations between 0 and 1 ms.
+        if self.at_least_ms and ns and ns < specs.NS["ms"]:
+            raise ValidationError(_("Write 0 or at least 1ms."), code="too_short")
+        return ns
 
 
 class _Memory(_Parsed):
     parse = staticmethod(specs.parse_memory)
     error = _("“{value}” is not a memory size; write it like 256M or 1G.")
+    too_large = _("“{value}” is more than Docker can keep: at most 8388607T.")
     example = _("For example 256M or 1G.")
 
 
@@ -192,7 +211,20 @@ class ServiceForm(forms.Form):
         help_text=_("As in a shell: sh -c 'sleep 5; exit 15'. Empty: the image's command."),
     )
     env = _Text(
-        label=_("Environment"), widget=forms.Textarea(attrs={"rows": 3}), help_text=_("One KEY=VALUE per line.")
+        label=_("Environment"),
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=format_lazy(
+            _("One KEY=VALUE per line. A secret shows as {mask}: leave it so to keep it, or type the new value."),
+            mask=masking.MASK,
+        ),
+    )
+    secret_env = _Text(
+        label=_("Secret variables"),
+        max_length=4096,
+        help_text=_(
+            "Names of variables whose values are hidden on every page, separated by commas. Names with PASS, "
+            "TOKEN, SECRET, KEY, CREDENTIAL or PRIVATE, and passwords in URLs, are hidden anyway."
+        ),
     )
     labels = _Text(label=_("Labels"), widget=forms.Textarea(attrs={"rows": 2}), help_text=_("One KEY=VALUE per line."))
     constraints = _Text(
@@ -208,14 +240,6 @@ class ServiceForm(forms.Form):
             "without PUBLISHED (80/tcp) Swarm picks a port. Protocol tcp and mode ingress by default."
         ),
     )
-    allow_mounts = forms.BooleanField(
-        label=_("Allow new host mounts"),
-        required=False,
-        help_text=_(
-            "Needed to add a bind mount or a volume with driver options: they give the service a path of the "
-            "host, and as root inside it is root on the host. Mounts the service already has stay without it."
-        ),
-    )
     mounts = _Text(
         label=_("Mounts"),
         widget=forms.Textarea(attrs={"rows": 2}),
@@ -224,15 +248,23 @@ class ServiceForm(forms.Form):
             "[,readonly], e.g. type=tmpfs,target=/tmp,tmpfs-size=64M."
         ),
     )
+    # Shown with the error that asks for it: a new mount of a protected host path (specs.PROTECTED_HOST_PATHS).
+    confirm_password = forms.CharField(
+        label=_("Your password"),
+        required=False,
+        strip=False,
+        max_length=4096,
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
+    )
     health_cmd = _Text(
         label=_("Health check command"),
         max_length=4096,
         help_text=_("Run by sh inside the container; exit 0 means healthy. Empty: the image's own, if any."),
     )
-    health_interval = _duration("health_interval", label=_("Interval"))
-    health_timeout = _duration("health_timeout", label=_("Timeout"))
+    health_interval = _duration("health_interval", at_least_ms=True, label=_("Interval"))
+    health_timeout = _duration("health_timeout", at_least_ms=True, label=_("Timeout"))
     health_retries = _number("health_retries", label=_("Retries"), max_value=100)
-    health_start_period = _duration("health_start_period", label=_("Start period"))
+    health_start_period = _duration("health_start_period", at_least_ms=True, label=_("Start period"))
     restart_condition = _Choice(field="restart_condition", label=_("Restart condition"), choices=CONDITIONS)
     restart_delay = _duration("restart_delay", label=_("Restart delay"))
     restart_max_attempts = _number(
@@ -265,9 +297,12 @@ class ServiceForm(forms.Form):
     )
     reserve_memory = _Memory(label=_("Memory reservation"), help_text=_("For example 256M or 1G. Empty: none."))
 
-    def __init__(self, *args, updating: bool = False, **kwargs):
+    def __init__(self, *args, updating: bool = False, password_confirms: Callable[[str], bool] | None = None, **kwargs):
         super().__init__(*args, **kwargs)
         self.updating = updating
+        # Whether a password is the user's, which confirms a mount of a protected host path.
+        self.password_confirms = password_confirms
+        self.needs_password = False
         if updating:
             for fixed in ("name", "mode"):
                 self.fields[fixed].disabled = True
@@ -308,6 +343,18 @@ class ServiceForm(forms.Form):
     def clean_env(self):
         return _pairs(self.cleaned_data["env"], ENV_KEY, _("variables"))
 
+    def clean_secret_env(self) -> list[str]:
+        names = []
+        for name in self.cleaned_data["secret_env"].replace("\n", ",").split(","):
+            name = name.strip()
+            if not name:
+                continue
+            if not ENV_KEY.match(name):
+                raise ValidationError(_("“{name}” is not a variable name.").format(name=name), code="secret_name")
+            if name not in names:
+                names.append(name)
+        return names
+
     def clean_labels(self):
         return _pairs(self.cleaned_data["labels"], LABEL_KEY, _("labels"))
 
@@ -347,25 +394,79 @@ class ServiceForm(forms.Form):
         if data.get("mode") == "replicated" and data.get("replicas") is None and "replicas" not in self.errors:
             # As Docker without --replicas: 1 on create, the current number on update.
             data["replicas"] = (self.initial.get("replicas") if self.updating else None) or 1
-        if self._new_host_mounts() and not data.get("allow_mounts"):
-            self.add_error(
-                "allow_mounts",
-                _("Tick “Allow new host mounts” to confirm: a bind mount gives the service access to the host."),
-            )
+        if "env" in data and "secret_env" in data:
+            self._env_secrets(data)
+        self._host_mounts_check(data)
         return data
 
-    def _new_host_mounts(self) -> list[dict]:
-        """Bind mounts (and volumes with driver options, which can mount any host path) that the
-        service does not have yet: the ones the user must allow."""
+    def _env_secrets(self, data: dict) -> None:
+        """Turn each secret value into what a job may hold (masking): a value left as the mask shows
+        it is kept from the service when the job runs; a value typed is sealed."""
+        shown = {}
+        if self.updating:
+            try:
+                shown = _pairs(self.initial.get("env") or "", ENV_KEY, "")
+            except ValidationError:
+                shown = {}
+        env = {}
+        for key, value in data["env"].items():
+            if key in shown and value == shown[key] and masking.MASK in value:
+                env[key] = {**masking.KEEP}
+            elif masking.MASK in value:
+                # Sent as it is, the mask would become the value: say so rather than guess.
+                self.add_error(
+                    "env",
+                    _("{key}: {mask} stands for a hidden value; leave the line as it was shown or type it all.").format(
+                        key=key, mask=masking.MASK
+                    ),
+                )
+                return
+            elif masking.is_secret(key, value, data["secret_env"]):
+                env[key] = masking.seal(value)
+            else:
+                env[key] = value
+        data["env"] = env
+
+    def _host_mounts_check(self, data: dict) -> None:
+        """A new or changed mount of a host path needs SWARMDECK_ALLOW_BIND_MOUNTS, and one of a
+        protected path the user's password too. Mounts the service already has are not judged again
+        (the panel's own stack mounts the Docker socket: editing its environment must still work)."""
         try:
             before = _mounts(self.initial.get("mounts") or "") if self.updating else []
         except ValidationError:
             before = []
-        return [
-            mount
-            for mount in self.cleaned_data.get("mounts") or []
-            if (mount["type"] == "bind" or mount["volume_options"]) and mount not in before
+        new = [
+            (path, mount)
+            for mount in data.get("mounts") or []
+            if (path := specs.mount_host_path(mount)) and mount not in before
         ]
+        if not new:
+            return
+        if not settings.SWARMDECK_ALLOW_BIND_MOUNTS:
+            self.add_error(
+                "mounts",
+                _(
+                    "{path}: mounts of host paths are turned off. The service would see the host's files, and root "
+                    "inside it is root on the host; an administrator allows them with "
+                    "SWARMDECK_ALLOW_BIND_MOUNTS=true. Volumes managed by Docker need no permission."
+                ).format(path=new[0][0]),
+            )
+            return
+        protected = [path for path, _mount in new if specs.host_path_protected(path)]
+        if not protected:
+            return
+        self.needs_password = True
+        password = data.get("confirm_password") or ""
+        if not password:
+            self.add_error(
+                "confirm_password",
+                _(
+                    "{path} gives the service control of the host (the Docker socket, the host's configuration "
+                    "or Docker's own data). Enter your password to confirm this mount."
+                ).format(path=protected[0]),
+            )
+        elif self.password_confirms is None or not self.password_confirms(password):
+            self.add_error("confirm_password", _("That is not your password; the mount was not confirmed."))
 
     @cached_property
     def changed_data(self) -> list[str]:
@@ -376,7 +477,20 @@ class ServiceForm(forms.Form):
 
     def spec_values(self) -> dict:
         """Cleaned values keyed like specs.GROUPS expects (JSON-ready)."""
-        return {name: self.cleaned_data.get(name) for name in self.fields if name != "allow_mounts"}
+        return {name: self.cleaned_data.get(name) for name in self.fields if name != "confirm_password"}
+
+
+_MOUNT_ERRORS = {
+    "unknown": _("Line {line}: “{option}” is not a mount option."),
+    "pair": _("Line {line}: write {option}=VALUE."),
+    "boolean": _("Line {line}: {option} takes true or false (1 or 0), not “{value}”."),
+    "value": _("Line {line}: “{value}” is not a valid {option}."),
+    "too_large": _("Line {line}: {option} “{value}” is more than Docker can keep."),
+    "type": _("Line {line}: {option} does not apply to a {value} mount."),
+    "target": _("Line {line}: the target must be an absolute path inside the container, e.g. target=/data."),
+    "bind_source": _("Line {line}: a bind mount's source must be an absolute path on the host, e.g. source=/srv."),
+    "tmpfs_source": _("Line {line}: a tmpfs mount has no source."),
+}
 
 
 def _mounts(text: str) -> list[dict]:
@@ -386,11 +500,9 @@ def _mounts(text: str) -> list[dict]:
             continue
         try:
             mounts.append(specs.parse_mount(line))
-        except ValueError:
-            raise ValidationError(
-                _("Line {line}: write a mount like type=volume,source=data,target=/data.").format(line=number),
-                code="mount",
-            ) from None
+        except specs.MountError as exc:
+            message = _MOUNT_ERRORS[exc.code].format(line=number, option=exc.option, value=exc.value)
+            raise ValidationError(message, code="mount") from None
     return mounts
 
 

@@ -6,15 +6,18 @@ twice; then it follows the rollout (jobs.runner.rollout_follow).
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from functools import wraps
+
 from django.conf import settings
 
 import engine
 from jobs.models import Job
 from jobs.requests import job_request
-from jobs.runner import rollout_follow
+from jobs.runner import JobOutcome, rollout_follow
 from jobs.states import job_step
 
-from . import specs
+from . import masking, specs
 
 
 def job_scale_request(*, service: engine.ServiceSummary, replicas: int, user=None) -> Job:
@@ -55,6 +58,28 @@ def job_remove_request(*, service: engine.ServiceSummary, user=None) -> Job:
     return job_request(kind=Job.Kind.REMOVE, service_id=service.id, service_name=service.name, user=user)
 
 
+def _secrets_let_go(run: Callable[[Job], None]) -> Callable[[Job], None]:
+    """Run a job whose params may hold sealed secrets (masking), then drop them from its row: the
+    engine has them now, or the job failed. This attempt keeps its own copy in memory, so a retry
+    after a transient engine error still has them; only this attempt's row is changed, so a worker
+    that took the job over meanwhile (another attempt number) keeps its copy until it ends."""
+
+    @wraps(run)
+    def wrapped(job: Job) -> None:
+        try:
+            run(job)
+        except masking.SecretUnavailable as exc:
+            raise JobOutcome(Job.State.FAILED, "crashed", detail=str(exc)) from None
+        finally:
+            if masking.has_sealed(job.params):
+                Job.objects.filter(id=job.id, attempts=job.attempts).update(
+                    params=masking.params_sealed_dropped(job.params)
+                )
+
+    return wrapped
+
+
+@_secrets_let_go
 def _run_create(job: Job) -> None:
     values = job.params["values"]
     existing = engine.service_find(name=values["name"])
@@ -70,6 +95,7 @@ def _run_create(job: Job) -> None:
     rollout_follow(job, expect_update=False)
 
 
+@_secrets_let_go
 def _run_update(job: Job) -> None:
     groups = job.params["groups"]
     changed = _update(job, lambda spec: specs.spec_apply(spec, groups))

@@ -19,7 +19,7 @@ from history.labels import UPDATE_STATES_BAD, Health, TaskState
 from history.models import ServiceEvent, Task
 from jobs.models import Job
 
-from . import explain
+from . import explain, masking
 from .chart import Chart, restart_chart
 
 RESTART_CAUSES = [str(cause) for cause in Task.RESTART_CAUSES]
@@ -202,8 +202,10 @@ def service_page(*, service_id: str, chart_range: str = "24h") -> ServicePage:
         restarts=restarts,
         chart=restart_chart(ended, now=now, range_key=chart_range),
         events=list(ServiceEvent.objects.filter(service_id=detail.summary.id)[:50]),
-        env=explain.mask_env(detail.config.env),
-        previous_env=explain.mask_env(detail.previous_config.env if detail.previous_config else None),
+        env=masking.mask_env(detail.config.env, _secret_names(detail)),
+        previous_env=masking.mask_env(
+            detail.previous_config.env if detail.previous_config else None, _secret_names(detail)
+        ),
         outlook=explain.restart_outlook(
             condition=policy.condition or "any",
             max_attempts=policy.max_attempts or 0,
@@ -217,6 +219,12 @@ def service_page(*, service_id: str, chart_range: str = "24h") -> ServicePage:
         health_nodes=sorted({nodes.get(n, n[:12]) for n in stored_health_nodes(stored.values())}),
         jobs=list(Job.objects.filter(service_id=detail.summary.id)[:5]),
     )
+
+
+def _secret_names(detail: engine.ServiceDetail) -> set[str]:
+    """The names either spec marks secret: a name unmarked since still hides its older value."""
+    previous = detail.previous_config.labels if detail.previous_config else None
+    return masking.secret_names(detail.config.labels) | masking.secret_names(previous)
 
 
 def stored_health_nodes(tasks) -> set[str]:

@@ -10,11 +10,17 @@ from __future__ import annotations
 import copy
 import csv
 import io
+import posixpath
 import re
 import shlex
 from collections.abc import Callable
+from decimal import Decimal
+
+from django.conf import settings
 
 import engine
+
+from . import masking
 
 NS = {
     "ns": 1,
@@ -28,21 +34,32 @@ NS = {
 _DURATION = re.compile(r"(\d+(?:\.\d+)?)(ns|us|µs|ms|s|m|h)")
 MEMORY_UNITS = {"": 1, "b": 1, "k": 1024, "m": 1024**2, "g": 1024**3, "t": 1024**4}
 _MEMORY = re.compile(r"^(\d+(?:\.\d+)?)\s*([kmgt]?)i?b?$", re.IGNORECASE)
+# The engine keeps durations (nanoseconds) and sizes (bytes) as Go int64: a larger number is
+# refused by its JSON decoder, or worse, wraps around.
+INT64_MAX = 2**63 - 1
+
+
+class TooLarge(ValueError):
+    """A well-formed number the engine cannot hold."""
 
 
 def go_duration_parse(text: str) -> int:
-    """Go-style durations ("1m30s", "500ms", "10s") to nanoseconds; ValueError otherwise."""
+    """Go-style durations ("1m30s", "500ms", "10s") to nanoseconds; ValueError otherwise (TooLarge
+    beyond the engine's int64)."""
     text = text.strip()
     if text in ("0", ""):
         return 0
-    position, total = 0, 0.0
+    position, total = 0, Decimal(0)
     for match in _DURATION.finditer(text):
         if match.start() != position:
             raise ValueError(text)
-        total += float(match[1]) * NS[match[2]]
+        # Decimal, not float: "1.1s" is exactly 1 100 000 000 ns, and a huge number stays exact.
+        total += Decimal(match[1]) * NS[match[2]]
         position = match.end()
     if position != len(text) or not position:
         raise ValueError(text)
+    if total > INT64_MAX:
+        raise TooLarge(text)
     return int(total)
 
 
@@ -61,10 +78,14 @@ def go_duration_format(ns: int | None) -> str:
 
 
 def parse_memory(text: str) -> int:
+    """ "256M", "1.5g", "64KiB" or bytes to bytes; ValueError otherwise (TooLarge beyond int64)."""
     match = _MEMORY.match(text.strip())
     if not match:
         raise ValueError(text)
-    return int(float(match[1]) * MEMORY_UNITS[match[2].lower()])
+    size = int(Decimal(match[1]) * MEMORY_UNITS[match[2].lower()])
+    if size > INT64_MAX:
+        raise TooLarge(text)
+    return size
 
 
 def format_memory(size: int | None) -> str:
@@ -121,7 +142,20 @@ DEFAULTS = {
 PORT_LINE = re.compile(r"^(?:(\d*):)?(\d+)(?:/(tcp|udp|sctp))?(?:\s+(?:mode=)?(ingress|host))?$")
 MOUNT_TYPES = ("volume", "bind", "tmpfs", "npipe", "cluster")
 PROPAGATIONS = ("private", "rprivate", "shared", "rshared", "slave", "rslave")
-_TRUE, _FALSE = ("", "1", "true"), ("0", "false")
+# Go's strconv.ParseBool, as the CLI reads readonly=… and volume-nocopy=… (lower-cased here).
+_BOOLEANS = {"1": True, "t": True, "true": True, "0": False, "f": False, "false": False}
+TMPFS_MODE = re.compile(r"^[0-7]{1,11}$")
+UINT32_MAX = 2**32 - 1  # the engine's file mode
+# The options of one mount type only (the CLI refuses them on another).
+_OPTION_TYPES = {
+    "bind-propagation": "bind",
+    "volume-nocopy": "volume",
+    "volume-driver": "volume",
+    "volume-label": "volume",
+    "volume-opt": "volume",
+    "tmpfs-size": "tmpfs",
+    "tmpfs-mode": "tmpfs",
+}
 
 
 def parse_port(line: str) -> dict:
@@ -140,16 +174,27 @@ def format_port(port: engine.PortConfig) -> str:
     return f"{published}{port.target}/{port.protocol} {port.mode}"
 
 
-def _flag(value: str) -> bool:
-    if value.lower() in _TRUE:
+class MountError(ValueError):
+    """Why a mount line is refused: a ``code`` the form words, with the option and value at fault."""
+
+    def __init__(self, code: str, option: str = "", value: str = "") -> None:
+        super().__init__(f"{code}: {option}={value}")
+        self.code, self.option, self.value = code, option, value
+
+
+def _flag(option: str, equals: str, value: str) -> bool:
+    """A boolean option: bare ("readonly") is true, else one of Go's booleans ("ro=0" is false)."""
+    if not equals:
         return True
-    if value.lower() in _FALSE:
-        return False
-    raise ValueError(value)
+    try:
+        return _BOOLEANS[value.lower()]
+    except KeyError:
+        raise MountError("boolean", option, value) from None
 
 
 def parse_mount(line: str) -> dict:
-    """A mount in `docker service create --mount` syntax (its common options); ValueError otherwise."""
+    """A mount in `docker service create --mount` syntax (its common options); MountError otherwise,
+    naming the option at fault: an option the form does not know is refused, never dropped."""
     mount = {
         "type": "volume",
         "source": "",
@@ -163,48 +208,105 @@ def parse_mount(line: str) -> dict:
         "tmpfs_size": None,
         "tmpfs_mode": None,
     }
-    for part in next(csv.reader([line.strip()])):
-        key, _equals, value = part.strip().partition("=")
+    given = []
+    for part in next(csv.reader([line.strip()]), []):
+        key, equals, value = part.strip().partition("=")
         key = key.strip().lower()
-        if key == "type":
+        given.append(key)
+        if key in ("readonly", "ro"):
+            mount["readonly"] = _flag(key, equals, value)
+        elif key == "volume-nocopy":
+            mount["volume_nocopy"] = _flag(key, equals, value)
+        elif key not in (
+            *("type", "source", "src", "target", "dst", "destination"),
+            *("bind-propagation", "volume-driver", "volume-label", "volume-opt", "tmpfs-size", "tmpfs-mode"),
+        ):
+            raise MountError("unknown", key or part.strip())
+        elif not equals:
+            raise MountError("pair", key)
+        elif key == "type":
+            if value not in MOUNT_TYPES:
+                raise MountError("value", key, value)
             mount["type"] = value
         elif key in ("source", "src"):
             mount["source"] = value
         elif key in ("target", "dst", "destination"):
             mount["target"] = value
-        elif key in ("readonly", "ro"):
-            mount["readonly"] = _flag(value)
-        elif key == "bind-propagation" and value in PROPAGATIONS:
+        elif key == "bind-propagation":
+            if value not in PROPAGATIONS:
+                raise MountError("value", key, value)
             mount["bind_propagation"] = value
-        elif key == "volume-nocopy":
-            mount["volume_nocopy"] = _flag(value)
-        elif key == "volume-driver" and value:
+        elif key == "volume-driver":
+            if not value:
+                raise MountError("value", key, value)
             mount["volume_driver"] = value
-        elif key in ("volume-label", "volume-opt") and "=" in value:
-            name, _eq, option = value.partition("=")
+        elif key in ("volume-label", "volume-opt"):
+            name, inner, option = value.partition("=")
+            if not inner or not name:
+                raise MountError("value", key, value)
             mount["volume_labels" if key == "volume-label" else "volume_options"][name] = option
         elif key == "tmpfs-size":
-            mount["tmpfs_size"] = parse_memory(value)
-        elif key == "tmpfs-mode":
+            try:
+                mount["tmpfs_size"] = parse_memory(value)
+            except TooLarge:
+                raise MountError("too_large", key, value) from None
+            except ValueError:
+                raise MountError("value", key, value) from None
+        else:  # tmpfs-mode, octal as the CLI reads it
+            if not TMPFS_MODE.match(value) or int(value, 8) > UINT32_MAX:
+                raise MountError("value", key, value)
             mount["tmpfs_mode"] = int(value, 8)
-        else:
-            raise ValueError(part)
     kind = mount["type"]
-    wrong_options = (
-        (mount["bind_propagation"] and kind != "bind")
-        or ((mount["volume_nocopy"] or mount["volume_driver"] or mount["volume_labels"]) and kind != "volume")
-        or (mount["volume_options"] and kind != "volume")
-        or ((mount["tmpfs_size"] is not None or mount["tmpfs_mode"] is not None) and kind != "tmpfs")
-    )
-    if (
-        kind not in MOUNT_TYPES
-        or not mount["target"].startswith("/")
-        or wrong_options
-        or (kind == "bind" and not mount["source"].startswith("/"))
-        or (kind == "tmpfs" and mount["source"])
-    ):
-        raise ValueError(line)
+    for option in given:
+        if _OPTION_TYPES.get(option, kind) != kind:
+            raise MountError("type", option, kind)
+    if not mount["target"].startswith("/"):
+        raise MountError("target", "target", mount["target"])
+    if kind == "bind" and not mount["source"].startswith("/"):
+        raise MountError("bind_source", "source", mount["source"])
+    if kind == "tmpfs" and mount["source"]:
+        raise MountError("tmpfs_source", "source", mount["source"])
     return mount
+
+
+# Host paths whose mount gives a service the host itself: the Docker sockets (the engine's API is
+# root on every node) and the folders of the host's configuration and of Docker's own data. A mount
+# of one of them, of anything below them, or of a folder above them (/run holds the socket, / holds
+# everything) needs the user's password again, even where bind mounts are allowed.
+PROTECTED_HOST_PATHS = (
+    "/var/run/docker.sock",
+    "/run/docker.sock",
+    "/etc",
+    "/var/lib/docker",
+    "/proc",
+    "/sys",
+    "/dev",
+    "/boot",
+    "/root",
+)
+
+
+def mount_host_path(mount: dict) -> str:
+    """The host path a parsed mount exposes: a bind mount's source, or the device of a volume of the
+    local driver (which mounts that host path or disk); "" for a mount that exposes none."""
+    if mount["type"] == "bind":
+        return mount["source"]
+    if mount["type"] == "volume" and mount["volume_driver"] in ("", "local"):
+        device = mount["volume_options"].get("device", "")
+        return device if device.startswith("/") else ""
+    return ""
+
+
+def host_path_protected(path: str) -> bool:
+    """True for a protected path, anything below one, or a folder above one (see PROTECTED_HOST_PATHS)."""
+    # Lexically, as the engine resolves nothing for us: "//etc/./x/.." is /etc.
+    path = posixpath.normpath("/" + path.lstrip("/"))
+    protected = list(PROTECTED_HOST_PATHS)
+    if settings.DOCKER_HOST.startswith("unix://"):
+        protected.append(posixpath.normpath(settings.DOCKER_HOST.removeprefix("unix://")))
+    return any(
+        path == item or path.startswith(item + "/") or item.startswith(path.rstrip("/") + "/") for item in protected
+    )
 
 
 def format_mount(mount: engine.Mount) -> str:
@@ -268,13 +370,25 @@ def _write_command(spec: dict, v: dict) -> None:
 
 def _write_env(spec: dict, v: dict) -> None:
     container = _path(spec, "TaskTemplate", "ContainerSpec")
-    container["Env"] = [f"{key}={value}" for key, value in v["env"].items()]
+    # A secret comes sealed, or as "keep": the value the service has now, read here, at run time.
+    current = {key: value for key, _sep, value in (line.partition("=") for line in container.get("Env") or [])}
+    container["Env"] = [f"{key}={masking.env_value_open(key, value, current)}" for key, value in v["env"].items()]
+    if v.get("secret_env") is not None:  # jobs from before the field did not touch the list
+        labels = spec.get("Labels") or {}
+        labels.pop(masking.SECRET_ENV_LABEL, None)
+        if v["secret_env"]:
+            labels[masking.SECRET_ENV_LABEL] = ",".join(v["secret_env"])
+        spec["Labels"] = labels
 
 
 def _write_labels(spec: dict, v: dict) -> None:
-    # The panel's own labels are not in the form: keep them.
-    kept = {key: value for key, value in (spec.get("Labels") or {}).items() if key.startswith("swarmdeck.job")}
+    # The panel's own labels are not in the form's labels: keep them.
+    kept = {key: value for key, value in (spec.get("Labels") or {}).items() if _panel_label(key)}
     spec["Labels"] = {**v["labels"], **kept}
+
+
+def _panel_label(key: str) -> bool:
+    return key.startswith("swarmdeck.job") or key == masking.SECRET_ENV_LABEL
 
 
 def _write_constraints(spec: dict, v: dict) -> None:
@@ -397,7 +511,7 @@ GROUPS: dict[str, tuple[tuple[str, ...], Callable[[dict, dict], None]]] = {
     "image": (("image",), _write_image),
     "mode": (("mode", "replicas"), _write_mode),
     "command": (("entrypoint", "args"), _write_command),
-    "env": (("env",), _write_env),
+    "env": (("env", "secret_env"), _write_env),
     "labels": (("labels",), _write_labels),
     "constraints": (("constraints",), _write_constraints),
     "ports": (("ports",), _write_ports),
@@ -459,8 +573,10 @@ def form_values(config: engine.ServiceConfig) -> dict:
         "replicas": config.replicas,
         "entrypoint": shlex.join(config.command),
         "args": shlex.join(config.args),
-        "env": "\n".join(config.env),
-        "labels": _lines({k: v for k, v in config.labels.items() if not k.startswith("swarmdeck.job")}),
+        # Secrets as the mask: a value left so keeps the service's own (masking.KEEP).
+        "env": "\n".join(masking.mask_env_lines(config.env, masking.secret_names(config.labels))),
+        "secret_env": ",".join(sorted(masking.secret_names(config.labels))),
+        "labels": _lines({k: v for k, v in config.labels.items() if not _panel_label(k)}),
         "constraints": "\n".join(config.constraints),
         "ports": "\n".join(format_port(port) for port in config.ports),
         "mounts": "\n".join(format_mount(mount) for mount in config.mounts),
@@ -499,8 +615,16 @@ def config_diff(current: engine.ServiceConfig, previous: engine.ServiceConfig) -
     now, before = form_values(current), form_values(previous)
     now["image"], before["image"] = current.image, previous.image
     now["force_update"], before["force_update"] = current.force_update, previous.force_update
+    # Masked with the names either spec marks; a secret that changed says so without its values.
+    marked = masking.secret_names(current.labels) | masking.secret_names(previous.labels)
+    now_env, before_env = masking.env_diff_lines(current.env, previous.env, marked)
+    now["env"], before["env"] = "\n".join(now_env), "\n".join(before_env)
 
     def text(value) -> str:
         return "" if value is None else str(value)
 
-    return [(name, text(now[name]), text(before[name])) for name in now if text(now[name]) != text(before[name])]
+    def differs(name: str) -> bool:
+        # The environment is compared in clear: two secrets shown alike may still differ.
+        return current.env != previous.env if name == "env" else text(now[name]) != text(before[name])
+
+    return [(name, text(now[name]), text(before[name])) for name in now if differs(name)]

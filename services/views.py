@@ -4,9 +4,11 @@ A write view validates, asks services.runners for a Job and shows the job's page
 calls the engine to change anything itself.
 """
 
+from collections.abc import Callable
 from functools import wraps
 
 from django.contrib import messages
+from django.contrib.auth import authenticate
 from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import redirect, render
@@ -88,9 +90,19 @@ def with_service(view):
     return wrapped
 
 
+def _password_confirms(request) -> Callable[[str], bool]:
+    """The user's password, checked as a login checks it: a wrong one counts towards the client
+    address's lock (accounts/lockout.py), so a stolen session cannot guess the password here."""
+
+    def confirms(password: str) -> bool:
+        return authenticate(request, username=request.user.get_username(), password=password) is not None
+
+    return confirms
+
+
 @require_http_methods(["GET", "POST"])
 def service_create(request):
-    form = ServiceForm(request.POST or None)
+    form = ServiceForm(request.POST or None, password_confirms=_password_confirms(request))
     if request.method == "POST" and form.is_valid():
         job = runners.job_create_request(values=form.spec_values(), user=request.user)
         return redirect("jobs:detail", job_id=job.id)
@@ -100,7 +112,12 @@ def service_create(request):
 @require_http_methods(["GET", "POST"])
 @with_service
 def service_update(request, detail: engine.ServiceDetail):
-    form = ServiceForm(request.POST or None, initial=specs.form_values(detail.config), updating=True)
+    form = ServiceForm(
+        request.POST or None,
+        initial=specs.form_values(detail.config),
+        updating=True,
+        password_confirms=_password_confirms(request),
+    )
     if request.method == "POST" and form.is_valid():
         groups = specs.changed_groups(form.changed_data, form.spec_values())
         if not groups:

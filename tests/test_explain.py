@@ -9,7 +9,8 @@ from django.utils import translation
 
 import engine
 from services import explain
-from services.explain import duration_words, explain_exit, mask_env, restart_outlook
+from services.explain import duration_words, explain_exit, restart_outlook
+from services.masking import mask_env
 
 
 def describe_healthcheck(raw):
@@ -330,7 +331,7 @@ def test_mask_env_keeps_order_and_hides_only_secrets():
         ("MY_PASS", "••••••"),
         ("gcp_credentials", "••••••"),
         ("private_key_file", "••••••"),
-        ("URL", "postgres://u:p@db/x?a=b"),
+        ("URL", "postgres://u:••••••@db/x?a=b"),  # a URL's password, whatever the name
     ]
 
 

@@ -57,3 +57,25 @@ def test_jobs_history_and_watchers_survive_the_move():
     assert new.get_model("history", "ServiceEvent").objects.get(key="k1").service_name == "web"
     assert new.get_model("watcher", "Watcher").objects.get(name="manager1").state == "connected"
     assert new.get_model("contenttypes", "ContentType").objects.get(model="job").app_label == "jobs"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_finished_jobs_of_the_release_before_sealing_lose_their_clear_secrets():
+    old = migrate_to([("jobs", "0001_initial")])
+    Job = old.get_model("jobs", "Job")
+    env = {"API_KEY": "k-123456", "DATABASE_URL": "postgres://u:pw-7890@db/x", "MODE": "prod"}
+    done = Job.objects.create(kind="create", service_name="api", state="succeeded", params={"values": {"env": env}})
+    update = Job.objects.create(
+        kind="update", service_name="api", state="failed", params={"groups": {"env": {"env": env}}}
+    )
+    queued = Job.objects.create(kind="create", service_name="api", state="queued", params={"values": {"env": env}})
+
+    new = migrate_to()
+
+    jobs = new.get_model("jobs", "Job").objects
+    for finished in (jobs.get(pk=done.pk), jobs.get(pk=update.pk)):
+        assert "k-123456" not in str(finished.params)
+        assert "pw-7890" not in str(finished.params)
+        assert "prod" in str(finished.params)
+    assert jobs.get(pk=queued.pk).params == {"values": {"env": env}}  # still to be sent
+    jobs.filter(pk__in=[done.pk, update.pk, queued.pk]).delete()

@@ -102,7 +102,7 @@ BAD = [
     ("rollback_failure_action", "rollback", "Select a valid choice"),
     ("update_max_failure_ratio", "2", "less than or equal to 1"),
     ("constraints", "node.role manager", "like node.role==manager"),
-    ("mounts", "type=bind,source=/,target=/host", "Allow new host mounts"),
+    ("mounts", "type=bind,source=/,target=/host", "SWARMDECK_ALLOW_BIND_MOUNTS=true"),
     ("args", "sh -c 'unclosed", "Unbalanced quotes"),
     ("name", "web\x00", "Null characters are not allowed"),
     ("env", "A=\x00", "Null characters are not allowed"),
@@ -120,7 +120,7 @@ def test_bad_input_is_a_form_error_with_no_job_and_no_engine_call(
     assert error in " ".join(
         str(e)
         for e in response.context["form"].errors.get(field, [])
-        + response.context["form"].errors.get("allow_mounts", [])
+        + response.context["form"].errors.get("confirm_password", [])
     )
     assert "nothing was sent to Docker" in response.content.decode()
     assert not Job.objects.exists()
@@ -447,17 +447,29 @@ def test_existing_mounts_need_no_opt_in_to_edit_something_else(panel_client, ric
     assert list(job.params["groups"]) == ["env"]
 
 
-def test_adding_a_bind_mount_still_needs_the_opt_in(panel_client, rich_service, no_enqueue):
+def test_adding_a_bind_mount_needs_the_setting_and_a_protected_path_the_password(
+    panel_client, rich_service, no_enqueue, settings, admin_login
+):
     data = prefilled(_edit_page(panel_client))
     data["mounts"] += "\ntype=bind,source=/,target=/host"
+    url = reverse("services:update", args=["svc1"])
 
-    refused = panel_client.post(reverse("services:update", args=["svc1"]), data)
-    assert "Allow new host mounts" in str(refused.context["form"].errors["allow_mounts"])
+    refused = panel_client.post(url, data)
+    assert "SWARMDECK_ALLOW_BIND_MOUNTS=true" in str(refused.context["form"].errors["mounts"])
+    assert 'name="confirm_password"' not in refused.content.decode()
+
+    settings.SWARMDECK_ALLOW_BIND_MOUNTS = True
+    asked = panel_client.post(url, data)
+    assert "Enter your password" in str(asked.context["form"].errors["confirm_password"])
+    assert 'name="confirm_password"' in asked.content.decode()
+    wrong = panel_client.post(url, {**data, "confirm_password": admin_login.password + "x"})
+    assert "not your password" in str(wrong.context["form"].errors["confirm_password"])
     assert not Job.objects.exists()
 
-    panel_client.post(reverse("services:update", args=["svc1"]), {**data, "allow_mounts": "on"})
+    panel_client.post(url, {**data, "confirm_password": admin_login.password})
     job = Job.objects.get()
     assert job.params["groups"]["mounts"]["mounts"][-1]["source"] == "/"
+    assert "confirm_password" not in job.params["groups"]["mounts"]
     # Written over the service's own spec, the other mounts come out as they were.
     written = specs.spec_apply(RICH_SPEC, job.params["groups"])["TaskTemplate"]["ContainerSpec"]["Mounts"]
     assert written[:3] == RICH_SPEC["TaskTemplate"]["ContainerSpec"]["Mounts"]
