@@ -7,7 +7,8 @@ SWARMDECK_RETENTION_SECONDS) runs retention_run, which removes what is past its 
 - finished jobs: SWARMDECK_JOB_DAYS, jobs.retention (queued and running jobs stay);
 - expired sessions (Django never removes them itself);
 - django-axes' records: a lockout's attempts once their cool-off is over (they lock nobody out any
-  more), the login and failure logs after SWARMDECK_LOGIN_LOG_DAYS.
+  more), the login and failure logs after SWARMDECK_LOGIN_LOG_DAYS;
+- the open log streams of web processes that died without closing them (logs.registry).
 
 It runs on a clock in the worker, not in the watcher: a watcher on a worker node may write only the
 history, and a busy engine must not be what decides whether old rows go.
@@ -26,6 +27,7 @@ from django.utils import timezone
 
 from history.recorder import history_prune
 from jobs.retention import job_prune
+from logs.registry import log_stream_prune
 
 logger = logging.getLogger("swarmdeck.retention")
 
@@ -55,6 +57,7 @@ def retention_run() -> dict[str, int]:
         "jobs": job_prune(older_than=timedelta(days=settings.SWARMDECK_JOB_DAYS)),
         "sessions": session_prune(),
         "login records": login_record_prune(older_than=timedelta(days=settings.SWARMDECK_LOGIN_LOG_DAYS)),
+        "log streams": log_stream_prune(),
     }
     if any(removed.values()):
         logger.info("retention removed %s", ", ".join(f"{count} {kind}" for kind, count in removed.items() if count))

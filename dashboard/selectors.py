@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import engine
+from logs.registry import log_stream_count
 from services import explain
 from services.selectors import ServiceRow, service_rows
 from watcher.models import Watcher
@@ -14,6 +15,7 @@ from watcher.models import Watcher
 class Overview:
     nodes: list[engine.NodeSnapshot]
     rows: list[ServiceRow]
+    log_streams: int  # open in every web process: each holds an engine stream and a thread
 
     @property
     def nodes_ready(self) -> int:
@@ -70,7 +72,7 @@ class Advice:
 
 
 def overview() -> Overview:
-    return Overview(nodes=engine.node_list(), rows=service_rows())
+    return Overview(nodes=engine.node_list(), rows=service_rows(), log_streams=log_stream_count())
 
 
 def watcher_list() -> list[Watcher]:

@@ -66,6 +66,7 @@ INSTALLED_APPS = [
     "history",
     "watcher",
     "updates",
+    "logs",
 ]
 
 MIDDLEWARE = [
@@ -316,6 +317,12 @@ SWARMDECK_HISTORY_DAYS = env_int("SWARMDECK_HISTORY_DAYS", 30)
 # failed attempts of a lockout whose cool-off is over, go at the next retention run.
 SWARMDECK_JOB_DAYS = env_int("SWARMDECK_JOB_DAYS", 90)
 SWARMDECK_LOGIN_LOG_DAYS = env_int("SWARMDECK_LOGIN_LOG_DAYS", 90)
+
+# Live logs: each open log page holds a thread and an engine stream in a web process, and a busy
+# service's lines cost CPU to read even when the page drops them. These bound what readers can open
+# (across all web processes), so a few forgotten tabs cannot slow the panel or the engine down.
+SWARMDECK_LOG_STREAMS_PER_USER = env_int("SWARMDECK_LOG_STREAMS_PER_USER", 4)
+SWARMDECK_LOG_STREAMS = env_int("SWARMDECK_LOG_STREAMS", 40)
 
 # The console a person reads: daphne's access lines stay out, and so do Celery's lines about each
 # run of a periodic task (LOG_LEVEL=DEBUG shows them).

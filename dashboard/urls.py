@@ -27,4 +27,5 @@ urlpatterns = [
     path("nodes/", include("nodes.urls")),
     path("jobs/", include("jobs.urls")),
     path("updates/", include("updates.urls")),
+    path("logs/", include("logs.urls")),
 ]

@@ -32,9 +32,11 @@ from .errors import (
     ServiceConflict,
     ServiceNotFound,
     TagNotFound,
+    TaskNotFound,
 )
 from .events import EngineEvent, EventStream, event_stream
 from .images import image_local_digests, image_pull, image_reference_parts, image_remote_digest
+from .logs import STDERR, STDOUT, LogLine, LogReader, service_logs, task_logs
 from .nodes import NodeIdentity, NodeSnapshot, SwarmInfo, node_identity, node_list, swarm_info
 from .services import (
     HealthCheck,
@@ -61,9 +63,11 @@ from .services import (
     service_update_statuses,
     services_labelled,
 )
-from .tasks import TERMINAL_TASK_STATES, ContainerHealth, TaskSnapshot, local_task_health, task_list
+from .tasks import TERMINAL_TASK_STATES, ContainerHealth, TaskSnapshot, local_task_health, task_get, task_list
 
 __all__ = [
+    "STDERR",
+    "STDOUT",
     "TERMINAL_TASK_STATES",
     "ContainerHealth",
     "ContainerNotFound",
@@ -73,6 +77,8 @@ __all__ = [
     "EngineUnreachable",
     "EventStream",
     "HealthCheck",
+    "LogLine",
+    "LogReader",
     "ImageNotFound",
     "Mount",
     "NoPreviousSpec",
@@ -93,6 +99,7 @@ __all__ = [
     "ServiceSummary",
     "SwarmInfo",
     "TagNotFound",
+    "TaskNotFound",
     "TaskSnapshot",
     "UpdateStatus",
     "container_clone",
@@ -119,6 +126,7 @@ __all__ = [
     "service_get",
     "service_image_set",
     "service_list",
+    "service_logs",
     "service_redeploy",
     "service_remove",
     "service_rollback",
@@ -127,5 +135,7 @@ __all__ = [
     "service_update_statuses",
     "services_labelled",
     "swarm_info",
+    "task_get",
     "task_list",
+    "task_logs",
 ]

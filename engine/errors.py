@@ -33,6 +33,10 @@ class ServiceNotFound(EngineError):
     code = "not_found"
 
 
+class TaskNotFound(EngineError):
+    code = "task_not_found"
+
+
 class NotScalable(EngineError):
     code = "not_scalable"
 

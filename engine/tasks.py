@@ -8,6 +8,7 @@ from datetime import datetime
 
 from . import client
 from .client import engine_errors, image_parts, when
+from .errors import TaskNotFound
 
 TERMINAL_TASK_STATES = frozenset({"complete", "shutdown", "failed", "rejected", "orphaned", "remove"})
 
@@ -73,6 +74,13 @@ def task_list(
     with engine_errors():
         raw = client.api().tasks(filters=filters)
     return [_task(item) for item in raw if item.get("ServiceID")]
+
+
+def task_get(*, task_id: str) -> TaskSnapshot:
+    """One task by its id (or a unique prefix of it, as the CLI allows); TaskNotFound once Swarm forgot it."""
+    with engine_errors(not_found=TaskNotFound):
+        raw = client.api().inspect_task(task_id)
+    return _task(raw)
 
 
 def local_task_health() -> list[ContainerHealth]:

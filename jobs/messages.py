@@ -81,6 +81,7 @@ ERRORS = {
     "tag_not_found": _("The registry does not have this image tag (any more); nothing was changed."),
     "not_in_container": _("Swarmdeck does not run in a container of this engine, so it cannot update itself."),
     "container_not_found": _("The container does not exist (any more)."),
+    "task_not_found": _("The task does not exist (any more)."),
     "image_not_found": _("The image is not on this engine."),
     "helper_lost": _("The update helper container ended without finishing the update."),
     "new_unhealthy": _("The new container did not become healthy ({reason}); the old one was put back."),

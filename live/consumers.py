@@ -18,7 +18,9 @@ from . import push
 CLOSE_UNAUTHENTICATED = 4401
 
 
-class _GroupConsumer(AsyncJsonWebsocketConsumer):
+class GroupConsumer(AsyncJsonWebsocketConsumer):
+    """A logged-in user's socket, in its groups and its session's: closed when the session ends."""
+
     def group_names(self) -> list[str]:
         raise NotImplementedError
 
@@ -33,6 +35,10 @@ class _GroupConsumer(AsyncJsonWebsocketConsumer):
             await self.channel_layer.group_add(group, self.channel_name)
         await self.accept()
         self.session_watch = asyncio.create_task(self.close_when_session_expires(session_key))
+        await self.connected()
+
+    async def connected(self) -> None:
+        """After the accept: what a socket starts beyond its groups (logs.consumers, a log stream)."""
 
     async def disconnect(self, code: int) -> None:
         if watch := getattr(self, "session_watch", None):
@@ -53,7 +59,7 @@ class _GroupConsumer(AsyncJsonWebsocketConsumer):
             await self.close(code=CLOSE_UNAUTHENTICATED)
 
 
-class SwarmConsumer(_GroupConsumer):
+class SwarmConsumer(GroupConsumer):
     """The overview and the nodes page: a hint for every change in the swarm."""
 
     def group_names(self) -> list[str]:
@@ -89,7 +95,7 @@ class ServiceConsumer(SwarmConsumer):
         return [push.service_group(self.scope["url_route"]["kwargs"]["service_id"])]
 
 
-class JobsConsumer(_GroupConsumer):
+class JobsConsumer(GroupConsumer):
     """The lists of jobs (the Jobs and Updates pages): hints for every job."""
 
     def group_names(self) -> list[str]:

@@ -277,6 +277,13 @@ class FakeAPIClient:
             return matches[0]
         raise api_error(404, f"service {service} not found")
 
+    def inspect_task(self, task: str) -> dict:
+        self._call("inspect_task", task=task)
+        matches = [item for item in self._tasks if item["ID"].startswith(task)]
+        if len(matches) != 1:
+            raise api_error(404, f"task {task} not found")
+        return copy.deepcopy(matches[0])
+
     def tasks(self, filters: dict | None = None) -> list[dict]:
         self._call("tasks", filters=filters)
         filters = filters or {}

@@ -1,5 +1,6 @@
 """Accessibility and the pages around the app: skip link, sorted headers, error pages, favicon, a phone's width."""
 
+import re
 from html.parser import HTMLParser
 
 import pytest
@@ -60,10 +61,28 @@ def _assert_skip_link_first(html: str) -> None:
 
 
 def test_skip_link_is_the_first_focusable_element_and_targets_main(panel_client, fake_web):
-    for url in (reverse("overview"), reverse("services:list"), reverse("services:detail", args=["svc1"])):
+    for url in (
+        reverse("overview"),
+        reverse("services:list"),
+        reverse("services:detail", args=["svc1"]),
+        reverse("logs:service", args=["svc1"]),
+    ):
         html = panel_client.get(url).content.decode()
         _assert_skip_link_first(html)
         assert "Skip to content" in html
+
+
+def test_the_logs_page_labels_every_control_and_runs_no_inline_code(panel_client, fake_web):
+    response = panel_client.get(reverse("logs:service", args=["svc1"]))
+
+    assert response.status_code == 200
+    html = response.content.decode()
+    labelled = set(re.findall(r'<label[^>]* for="([^"]+)"', html))
+    controls = [element for element in _parse(html).focusable if element["tag"] in ("input", "select", "textarea")]
+    assert len(controls) >= 5 and all(control.get("id") in labelled for control in controls), controls
+    # The lines scroll in a labelled log the keyboard can reach; their words come from the script.
+    assert re.search(r'<div id="logs-view" [^>]*role="log"[^>]*aria-label="Log lines"[^>]*tabindex="0"', html)
+    assert not re.search(r"<script(?![^>]*\bsrc=)", html) and " style=" not in html
 
 
 def test_skip_link_is_there_for_a_visitor_too(client, admin_login):

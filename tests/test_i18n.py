@@ -212,6 +212,7 @@ def _pages(client, admin_login, job) -> dict[str, str]:
         ("wizard-updates", reverse("accounts:setup_step", args=["updates"])),
         ("password", reverse("accounts:password_change")),
         ("updates", reverse("updates:page")),
+        ("logs", reverse("logs:service", args=["svc1"])),
     ]:
         response = client.get(url)
         assert response.status_code == 200, (name, response.status_code)

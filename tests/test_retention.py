@@ -129,7 +129,7 @@ def test_retention_run_uses_the_configured_days_and_logs_what_it_removed(setting
     with caplog.at_level(logging.INFO, logger="swarmdeck.retention"):
         removed = retention.retention_run()
 
-    assert removed == {"history": 2, "jobs": 1, "sessions": 0, "login records": 1}
+    assert removed == {"history": 2, "jobs": 1, "sessions": 0, "login records": 1, "log streams": 0}
     assert caplog.messages == ["retention removed 2 history, 1 jobs, 1 login records"]
     assert (Task.objects.count(), Job.objects.count(), AccessLog.objects.count()) == (1, 1, 1)
 
