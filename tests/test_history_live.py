@@ -116,7 +116,10 @@ def test_changes_missed_while_the_watcher_was_down_appear_exactly_once(stack, ma
 
     wait_until(scaled, timeout=10, message="the scale event was not replayed")
     assert len(scaled()) == 1
-    assert ServiceEvent.objects.filter(service_id=service.id, kind=ServiceEvent.Kind.CONTAINER_START).count() == 3
+    # The replay is in the engine's order: the new tasks' container starts come after the scale.
+    starts = ServiceEvent.objects.filter(service_id=service.id, kind=ServiceEvent.Kind.CONTAINER_START)
+    wait_until(lambda: starts.count() >= 3, timeout=10, message="the missed container starts were not replayed")
+    assert starts.count() == 3
     # Every service event the engine emitted is stored, once.
     created = engine.service_get(service_id=service.id).created_at.timestamp()
     engine_events = docker_client.api.events(
