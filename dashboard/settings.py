@@ -67,6 +67,7 @@ INSTALLED_APPS = [
     "watcher",
     "updates",
     "logs",
+    "nodes",
 ]
 
 MIDDLEWARE = [

@@ -69,3 +69,40 @@ class ImageNotFound(EngineError):
 
 class NotInContainer(EngineError):
     code = "not_in_container"
+
+
+class NodeNotFound(EngineError):
+    code = "node_not_found"
+
+
+class NodeConflict(EngineError):
+    """The node changed between our read and our write ("update out of sequence")."""
+
+    code = "node_conflict"
+
+
+# The engine's refusals of a node change (swarmkit's FailedPrecondition), told apart by their words.
+
+
+class NodeNotDown(EngineError):
+    """A node that is up is removed only with force."""
+
+    code = "node_not_down"
+
+
+class NodeIsManager(EngineError):
+    """A manager must be demoted before it is removed, even with force."""
+
+    code = "node_is_manager"
+
+
+class LastManager(EngineError):
+    """The swarm's only manager cannot be demoted (nor, so, removed)."""
+
+    code = "last_manager"
+
+
+class ManagerQuorum(EngineError):
+    """Demoting this manager would leave the remaining managers without a quorum."""
+
+    code = "manager_quorum"

@@ -61,14 +61,21 @@ def _task(raw: dict) -> TaskSnapshot:
 
 
 def task_list(
-    *, service_id: str | None = None, service_ids: Collection[str] | None = None, desired_running: bool = False
+    *,
+    service_id: str | None = None,
+    service_ids: Collection[str] | None = None,
+    node_id: str | None = None,
+    desired_running: bool = False,
 ) -> list[TaskSnapshot]:
-    """Tasks Swarm still holds (at most 5 per slot), in one call, optionally for one or some services."""
+    """Tasks Swarm still holds (at most 5 per slot), in one call, optionally for one or some services
+    and for one node."""
     filters: dict[str, str | list[str]] = {}
     if service_id:
         filters["service"] = service_id
     elif service_ids:
         filters["service"] = list(service_ids)
+    if node_id:
+        filters["node"] = node_id
     if desired_running:
         filters["desired-state"] = "running"
     with engine_errors():

@@ -55,6 +55,20 @@ STEPS = {
     "new_healthy": _("The new container is healthy; the old one was removed."),
     "old_restored": _("The old container is running again."),
     "unchanged_image": _("The tag still names the running image; nothing to update."),
+    # Node jobs: availability, role, labels, removal.
+    "node_unchanged": _("The node already had this setting; nothing to send."),
+    "node_conflict_retry": _("The node changed meanwhile; applying the change to its new spec (try {attempt})."),
+    "node_activated": _("Node {node} set to active: Swarm may place tasks on it."),
+    "node_paused": _("Node {node} paused: Swarm places no new task on it; the running ones stay."),
+    "node_drained": _("Node {node} set to drain: Swarm moves its tasks to other nodes."),
+    "node_promoted": _("Node {node} promoted to manager."),
+    "node_demoted": _("Node {node} demoted to worker."),
+    "node_label_set": _("Label {key}={value} set on node {node}."),
+    "node_label_removed": _("Label {key} removed from node {node}."),
+    "node_removed": _("Node {node} removed from the swarm."),
+    "drain_tasks": _("Tasks running on the node when it was drained: {count}. Following them until none is left."),
+    "drain_progress": _("{moved} of {total} tasks have left the node."),
+    "drain_done": _("Every task that ran on the node runs elsewhere now (or has ended for good)."),
 }
 
 ERRORS = {
@@ -86,6 +100,22 @@ ERRORS = {
     "helper_lost": _("The update helper container ended without finishing the update."),
     "new_unhealthy": _("The new container did not become healthy ({reason}); the old one was put back."),
     "check_failed": _("No followed image could be checked; see the steps."),
+    "node_not_found": _("The node does not exist (any more)."),
+    "node_conflict": _(
+        "The node kept changing while this job tried to update it (update out of sequence); "
+        "the job stopped so that neither change is lost. Try again."
+    ),
+    "node_not_down": _(
+        "The node is up: Swarm removes a node once it is down (left the swarm or stopped), "
+        "or when the removal is forced."
+    ),
+    "node_is_manager": _("The node is a manager: demote it to worker before removing it."),
+    "last_manager": _("This is the swarm's only manager: demoting or removing it would leave the swarm without one."),
+    "manager_quorum": _(
+        "Demoting this manager would leave the other managers without a quorum; "
+        "bring the unreachable managers back or promote another node first."
+    ),
+    "drain_timeout": _("{remaining} tasks did not run elsewhere after {seconds} seconds; the node stays drained."),
 }
 
 

@@ -15,6 +15,10 @@ class Job(models.Model):
         REMOVE = "remove", _("Remove")
         UPDATE_CHECK = "update_check", _("Check for updates")
         IMAGE_UPDATE = "image_update", _("Update image")
+        NODE_AVAILABILITY = "node_availability", _("Node availability")
+        NODE_ROLE = "node_role", _("Node role")
+        NODE_LABELS = "node_labels", _("Node labels")
+        NODE_REMOVE = "node_remove", _("Remove node")
 
     class State(models.TextChoices):
         QUEUED = "queued", _("Queued")
@@ -27,8 +31,14 @@ class Job(models.Model):
     FINISHED_STATES = (State.SUCCEEDED, State.FAILED, State.ROLLED_BACK, State.PAUSED)
 
     kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices)
+    # A job's target: a service (service jobs, image updates) or a node (node jobs), each in fields
+    # of its own, so an empty name always means "no such target", never "the other kind's".
     service_id = models.CharField(_("service ID"), max_length=64, blank=True, db_index=True)
-    service_name = models.CharField(_("service"), max_length=64)
+    service_name = models.CharField(_("service"), max_length=64, blank=True)
+    # A default in the table too: a process of the release before (say, during the panel's own
+    # update) writes rows without these columns. Host names run to 255 characters.
+    node_id = models.CharField(_("node ID"), max_length=64, blank=True, default="", db_default="", db_index=True)
+    node_name = models.CharField(_("node"), max_length=255, blank=True, default="", db_default="")
     params = models.JSONField(_("requested change"), default=dict)
     state = models.CharField(_("state"), max_length=20, choices=State.choices, default=State.QUEUED)
     progress_done = models.PositiveIntegerField(_("tasks updated"), default=0)
@@ -56,7 +66,7 @@ class Job(models.Model):
         indexes = [models.Index(fields=["state", "heartbeat_at"])]
 
     def __str__(self) -> str:
-        return f"{self.kind} {self.service_name} ({self.state})"
+        return f"{self.kind} {self.node_name or self.service_name} ({self.state})"
 
     @property
     def finished(self) -> bool:

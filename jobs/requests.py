@@ -15,13 +15,24 @@ from .states import job_finish, step_new
 logger = logging.getLogger(__name__)
 
 
-def job_request(*, kind: str, service_name: str, service_id: str = "", params: dict | None = None, user=None) -> Job:
-    """Persist a job and hand it to the worker once the row is committed."""
+def job_request(
+    *,
+    kind: str,
+    service_name: str = "",
+    service_id: str = "",
+    node_id: str = "",
+    node_name: str = "",
+    params: dict | None = None,
+    user=None,
+) -> Job:
+    """Persist a job (of a service, or of a node) and hand it to the worker once the row is committed."""
     user = user if user is not None and user.is_authenticated else None
     job = Job.objects.create(
         kind=kind,
         service_id=service_id,
         service_name=service_name,
+        node_id=node_id,
+        node_name=node_name,
         params=params or {},
         requested_by=user,
         steps=[step_new("queued", user=user.get_username() if user else "-")],

@@ -1,4 +1,4 @@
-"""The nodes page's reads: every node, its running tasks and its watcher."""
+"""The nodes pages' reads: every node, its running tasks and its watcher; one node with its tasks now and before."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 
 import engine
+from history.models import Task
 from watcher.models import Watcher
 
 
@@ -24,3 +25,42 @@ def node_rows() -> list[NodeRow]:
             running[task.node_id] += 1
     watchers = {watcher.node_id: watcher for watcher in Watcher.objects.exclude(node_id="")}
     return [NodeRow(node, running[node.id], watchers.get(node.id)) for node in nodes]
+
+
+HISTORY_ROWS = 50  # the node page's recorded tasks, newest first: a page, not the whole history
+
+
+@dataclass
+class NodeTaskRow:
+    task: engine.TaskSnapshot
+    service_name: str
+
+
+@dataclass
+class NodePage:
+    node: engine.NodeDetail
+    tasks: list[NodeTaskRow]  # running there now, or about to (desired state running)
+    history: list[Task]
+    watcher: Watcher | None
+
+
+def node_tasks(*, node_id: str) -> list[NodeTaskRow]:
+    """The tasks Swarm wants running on the node, with their services' names (two engine calls)."""
+    tasks = engine.task_list(node_id=node_id, desired_running=True)
+    names = {service.id: service.name for service in engine.service_list(ids={task.service_id for task in tasks})}
+    rows = [NodeTaskRow(task, names.get(task.service_id, task.service_id)) for task in tasks]
+    return sorted(rows, key=lambda row: (row.service_name, row.task.slot or 0, row.task.id))
+
+
+def node_page(*, node_id: str) -> NodePage:
+    node = engine.node_get(node_id=node_id)
+    return NodePage(
+        node=node,
+        tasks=node_tasks(node_id=node.id),
+        history=list(Task.objects.filter(node_id=node.id).order_by("-created_at")[:HISTORY_ROWS]),
+        watcher=Watcher.objects.filter(node_id=node.id).first(),
+    )
+
+
+def manager_count() -> int:
+    return sum(1 for node in engine.node_list() if node.role == "manager")

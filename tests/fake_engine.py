@@ -4,13 +4,16 @@ The fast tests replace ``engine.client.api`` with it, so engine/'s parsing of re
 runs in every page test. What it serves, from tests/engine_json/:
 
 - reads: services (filters id, name, label; ServiceStatus only with status=True), inspect_service,
-  tasks (filters service, desired-state, node, id), nodes, info, version, containers (label
-  filters; all=False keeps the running ones), inspect_container, inspect_image, events;
+  tasks (filters service, desired-state, node, id), nodes, inspect_node, info, version, containers
+  (label filters; all=False keeps the running ones), inspect_container, inspect_image, events;
 - writes, through engine.client.post_json (``_url``, ``_post_json``, ``_result``) and the named
-  methods (remove_service, start, stop, rename, remove_container, pull): each is kept in
-  ``writes`` so a test asserts what would have been sent. A service update checks the version
-  index as the engine does ("update out of sequence") and becomes the new spec, the old one its
-  PreviousSpec; ``rollback=previous`` swaps them back.
+  methods (remove_service, remove_node, start, stop, rename, remove_container, pull): each is kept
+  in ``writes`` so a test asserts what would have been sent. A service or node update checks the
+  version index as the engine does ("update out of sequence"); a service's becomes the new spec, the
+  old one its PreviousSpec, and ``rollback=previous`` swaps them back. A node update or removal is
+  refused in the engine's words where the engine refuses it (the last manager demoted, a manager
+  removed, a node that is up removed without force). ``node_add`` adds a node made from the
+  recorded one (the recording has a single manager).
 
 ``fail(method, error)`` makes a method raise (``api_error(503, ...)``, ``unreachable()``), every time
 or the next ``times`` times. Timestamps are moved so the recording looks made ``age`` ago.
@@ -210,9 +213,34 @@ class FakeAPIClient:
         for raw in (listed, self._inspected[service_id]):
             change(raw["Spec"])
 
+    def node_add(
+        self, node_id: str, hostname: str, *, role: str = "worker", state: str = "ready", availability: str = "active"
+    ) -> dict:
+        """Add a node made from the recorded manager (a worker unless ``role``); returns it, held live."""
+        raw = copy.deepcopy(self._nodes[0])
+        raw["ID"] = node_id
+        raw["Description"]["Hostname"] = hostname
+        raw["Spec"] = {"Availability": availability, "Labels": {}, "Role": role}
+        raw["Status"] = {"Addr": "127.0.0.2", "State": state}
+        raw["Version"] = {"Index": 10}
+        if role == "manager":
+            raw["ManagerStatus"] = {"Addr": "127.0.0.2:2377", "Leader": False, "Reachability": "reachable"}
+        else:
+            raw.pop("ManagerStatus", None)
+        self._nodes.append(raw)
+        return raw
+
+    def raw_node(self, node_id: str) -> dict:
+        """A node as the fake holds it now (changes to it are what the engine answers next)."""
+        return self._find_node(node_id)
+
     def raw_tasks(self, name: str | None = None) -> list[dict]:
         service_id = self.service_id(name) if name else None
         return [t for t in self._tasks if service_id is None or t["ServiceID"] == service_id]
+
+    def task_add(self, raw: dict) -> None:
+        """A task Swarm started meanwhile (a drained node's replacement)."""
+        self._tasks.append(raw)
 
     def fail(self, method: str, error: Exception, *, times: int | None = None) -> None:
         """Make ``method`` ("*": any) raise ``error``: the next ``times`` calls, or every call (None)."""
@@ -243,6 +271,20 @@ class FakeAPIClient:
     def nodes(self, filters: dict | None = None) -> list[dict]:
         self._call("nodes", filters=filters)
         return copy.deepcopy(self._nodes)
+
+    def inspect_node(self, node_id: str) -> dict:
+        self._call("inspect_node", node_id=node_id)
+        return copy.deepcopy(self._find_node(node_id))
+
+    def _find_node(self, node_id: str) -> dict:
+        # The engine takes an id, a host name or a unique prefix of an id.
+        for raw in self._nodes:
+            if node_id in (raw["ID"], raw["Description"]["Hostname"]):
+                return raw
+        matches = [raw for raw in self._nodes if raw["ID"].startswith(node_id)]
+        if len(matches) == 1:
+            return matches[0]
+        raise api_error(404, f"node {node_id} not found")
 
     def services(self, filters: dict | None = None, status: bool | None = None) -> list[dict]:
         self._call("services", filters=filters, status=status)
@@ -369,6 +411,10 @@ class FakeAPIClient:
         if found:
             self._service_update(found.group(1), data or {}, params or {})
             return FakeResponse({"Warnings": None})
+        found = re.fullmatch(r"/nodes/([^/]+)/update", path)
+        if found:
+            self._node_update(found.group(1), data or {}, params or {})
+            return FakeResponse({})
         if path == "/containers/create":
             return FakeResponse({"Id": f"fakecontainer{next(self._ids):051d}", "Warnings": []})
         return FakeResponse({})
@@ -406,6 +452,40 @@ class FakeAPIClient:
         raw["UpdatedAt"] = datetime.now(UTC).isoformat().replace("+00:00", "Z")
         for key in ("PreviousSpec", "Spec", "Version", "UpdatedAt"):
             listed[key] = copy.deepcopy(raw[key])
+
+    def _node_update(self, node_id: str, spec: dict, params: dict) -> None:
+        raw = self._find_node(node_id)
+        if int(params.get("version", -1)) != raw["Version"]["Index"]:
+            raise recorded_error("update_out_of_sequence")
+        if raw["Spec"]["Role"] == "manager" and spec.get("Role") == "worker" and self._managers() == [raw]:
+            # swarmkit's controlapi UpdateNode, as the engine answers it (FailedPrecondition: 400).
+            raise api_error(
+                400, "rpc error: code = FailedPrecondition desc = attempting to demote the last manager of the swarm"
+            )
+        raw["Spec"] = copy.deepcopy(spec)
+        raw["Version"]["Index"] += 1
+        raw["UpdatedAt"] = datetime.now(UTC).isoformat().replace("+00:00", "Z")
+
+    def _managers(self) -> list[dict]:
+        return [raw for raw in self._nodes if raw["Spec"]["Role"] == "manager"]
+
+    def remove_node(self, node_id: str, force: bool = False) -> bool:
+        self._call("remove_node", node_id=node_id, force=force)
+        raw = self._find_node(node_id)
+        # swarmkit's controlapi RemoveNode, in its order and words.
+        if raw["Spec"]["Role"] == "manager":
+            raise api_error(
+                400,
+                f"rpc error: code = FailedPrecondition desc = node {raw['ID']} is a cluster manager and is a member "
+                "of the raft cluster. It must be demoted to worker before removal",
+            )
+        if not force and raw["Status"]["State"] == "ready":
+            raise api_error(
+                400, f"rpc error: code = FailedPrecondition desc = node {raw['ID']} is not down and can't be removed"
+            )
+        self.writes.append(Write("remove_node", "", None, {"force": force}, (node_id,)))
+        self._nodes.remove(raw)
+        return True
 
     def _named_write(self, method: str, *args, **kwargs) -> None:
         self._call(method, args=args, **kwargs)

@@ -1,0 +1,15 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class NodesConfig(AppConfig):
+    name = "nodes"
+    verbose_name = _("Swarm nodes")
+
+    def ready(self) -> None:
+        from jobs.runner import runner_register
+
+        from .runners import RUNNERS
+
+        for kind, runner in RUNNERS.items():
+            runner_register(kind=kind, runner=runner)
