@@ -408,10 +408,12 @@ class ServiceForm(forms.Form):
                 shown = _pairs(self.initial.get("env") or "", ENV_KEY, "")
             except ValidationError:
                 shown = {}
-        env = {}
+        # Pairs, not a dict: the order of the lines is the user's, and PostgreSQL's jsonb (the job's
+        # params) keeps no key order.
+        env = []
         for key, value in data["env"].items():
             if key in shown and value == shown[key] and masking.MASK in value:
-                env[key] = {**masking.KEEP}
+                env.append([key, {**masking.KEEP}])
             elif masking.MASK in value:
                 # Sent as it is, the mask would become the value: say so rather than guess.
                 self.add_error(
@@ -422,9 +424,9 @@ class ServiceForm(forms.Form):
                 )
                 return
             elif masking.is_secret(key, value, data["secret_env"]):
-                env[key] = masking.seal(value)
+                env.append([key, masking.seal(value)])
             else:
-                env[key] = value
+                env.append([key, value])
         data["env"] = env
 
     def _host_mounts_check(self, data: dict) -> None:

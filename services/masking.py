@@ -150,8 +150,14 @@ def env_value_open(key: str, value: str | dict, current: dict[str, str]) -> str:
 def params_sealed_dropped(params: dict) -> dict:
     """A copy of a job's params without its sealed values (the env of "values" or of groups["env"])."""
 
-    def dropped(env: dict) -> dict:
-        return {key: DROPPED if isinstance(value, dict) and SEALED in value else value for key, value in env.items()}
+    def sealed(value) -> bool:
+        return isinstance(value, dict) and SEALED in value
+
+    def dropped(env: list | dict) -> list | dict:
+        # [key, value] pairs (the user's order); a dict in the rows of jobs from before.
+        if isinstance(env, dict):
+            return {key: DROPPED if sealed(value) else value for key, value in env.items()}
+        return [[key, DROPPED if sealed(value) else value] for key, value in env]
 
     params = dict(params)
     if isinstance(params.get("values"), dict) and "env" in params["values"]:

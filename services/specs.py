@@ -372,7 +372,9 @@ def _write_env(spec: dict, v: dict) -> None:
     container = _path(spec, "TaskTemplate", "ContainerSpec")
     # A secret comes sealed, or as "keep": the value the service has now, read here, at run time.
     current = {key: value for key, _sep, value in (line.partition("=") for line in container.get("Env") or [])}
-    container["Env"] = [f"{key}={masking.env_value_open(key, value, current)}" for key, value in v["env"].items()]
+    # [key, value] pairs in the user's order; a job from before that keeps a dict.
+    pairs = v["env"].items() if isinstance(v["env"], dict) else v["env"]
+    container["Env"] = [f"{key}={masking.env_value_open(key, value, current)}" for key, value in pairs]
     if v.get("secret_env") is not None:  # jobs from before the field did not touch the list
         labels = spec.get("Labels") or {}
         labels.pop(masking.SECRET_ENV_LABEL, None)

@@ -143,7 +143,7 @@ def test_an_edit_elsewhere_keeps_every_secret_without_holding_one(panel_client, 
     panel_client.post(url, data)
     job = Job.objects.get()
     assert_no_secret(json.dumps(job.params))
-    assert job.params["groups"]["env"]["env"]["API_KEY"] == masking.KEEP
+    assert dict(job.params["groups"]["env"]["env"])["API_KEY"] == masking.KEEP
 
     job_run(job_id=job.id)
 
@@ -161,7 +161,7 @@ def test_a_new_secret_is_sealed_in_the_job_and_dropped_once_it_ran(panel_client,
 
     panel_client.post(url, data)
     job = Job.objects.get()
-    env = job.params["groups"]["env"]["env"]
+    env = dict(job.params["groups"]["env"]["env"])
     assert "new-key-71c2" not in json.dumps(job.params) and "zone-secret-9" not in json.dumps(job.params)
     assert set(env["API_KEY"]) == set(env["ZONE"]) == {masking.SEALED}
 
@@ -178,7 +178,7 @@ def test_a_new_secret_is_sealed_in_the_job_and_dropped_once_it_ran(panel_client,
     assert sent["Labels"][masking.SECRET_ENV_LABEL] == "REGION,ZONE"
     job.refresh_from_db()
     assert job.state == "succeeded"
-    env = job.params["groups"]["env"]["env"]
+    env = dict(job.params["groups"]["env"]["env"])
     assert env["API_KEY"] == env["ZONE"] == masking.DROPPED
 
 

@@ -62,7 +62,7 @@ def test_a_good_form_creates_one_job(panel_client, no_engine, no_enqueue):
     job = Job.objects.get()
     assert response["Location"] == reverse("jobs:detail", args=[job.id])
     assert (job.kind, job.service_name) == ("create", "web")
-    assert job.params["values"]["env"] == {"A": "1", "B": "two words"}
+    assert job.params["values"]["env"] == [["A", "1"], ["B", "two words"]]  # in the user's order
 
 
 def test_only_a_name_and_an_image_create_a_service_with_dockers_defaults(panel_client, no_engine, no_enqueue):
