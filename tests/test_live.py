@@ -82,6 +82,9 @@ def test_foreign_origin_is_refused(memory_channel_layer, panel_client):
     assert async_to_sync(connect)() is False
 
 
+SCALED = re.compile(r'class="replicas[^"]*">\d/2<')
+
+
 @pytest.mark.slow
 @pytest.mark.django_db(transaction=True)
 @pytest.mark.parametrize(
@@ -101,10 +104,13 @@ def test_websocket_gets_the_scale_done_through_the_sdk(stack, make_service, pane
         assert connected
         loop = asyncio.get_running_loop()
         service.scale(2)
-        # A functional bound (the page must follow within about a second), not a benchmark.
-        deadline = loop.time() + 2
+        # The row must come by itself, pushed: a functional bound with room for a loaded CI machine
+        # (the speed itself is measured in bench/: p95 under 100 ms).
+        deadline = loop.time() + 10
         row = ""
-        while f'data-service-id="{service.id}"' not in row:
+        # The scaled row: an earlier push of this service's row (the watcher's second look at the
+        # task it started, a second after) may still arrive first, saying 1/1.
+        while f'data-service-id="{service.id}"' not in row or not SCALED.search(row):
             message = await communicator.receive_json_from(timeout=max(deadline - loop.time(), 0.01))
             row = message.get("content", "")
         await communicator.disconnect()
@@ -114,5 +120,5 @@ def test_websocket_gets_the_scale_done_through_the_sdk(stack, make_service, pane
 
     # The service's row, rendered by the watcher, for htmx to morph in: the new desired count is in it.
     assert message["swap"] == "none"
-    assert re.search(r'class="replicas[^"]*">\d/2<', message["content"])
+    assert SCALED.search(message["content"])
     assert scale_word in message["content"]  # rendered by the watcher in every language, sent in the page's
