@@ -60,6 +60,10 @@ def post_json(path: str, *args: str, body: dict, params: dict | None = None) -> 
     can drop fields they do not model; the engine's own JSON posted back is exact."""
     client = api()
     response = client._post_json(client._url(path, *args), data=body, params=params)
+    if not response.content:
+        # A node's update answers 200 with no body at all: there is nothing to decode.
+        client._raise_for_status(response)
+        return {}
     return client._result(response, json=True) or {}
 
 

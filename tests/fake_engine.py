@@ -115,8 +115,11 @@ class Write:
 
 
 class FakeResponse:
-    def __init__(self, payload: dict) -> None:
+    """``payload`` None: an empty body, as the engine answers a node's update."""
+
+    def __init__(self, payload: dict | None) -> None:
         self.payload = payload
+        self.content = b"" if payload is None else json_dumps(payload).encode()
 
 
 class FakeStream:
@@ -399,7 +402,12 @@ class FakeAPIClient:
         return f"{self.base_url}/v{API_VERSION}" + pathfmt.format(*args)
 
     def _result(self, response: FakeResponse, json: bool = False, binary: bool = False):  # noqa: A002
+        if json and response.payload is None:
+            raise ValueError("Expecting value: line 1 column 1 (char 0)")  # what requests' .json() raises
         return response.payload if json else json_dumps(response.payload)
+
+    def _raise_for_status(self, response: FakeResponse) -> None:
+        """Errors are raised by the methods themselves (``fail``): a response here is a success."""
 
     def _post_json(self, url: str, data: dict | None = None, params: dict | None = None, **kwargs) -> FakeResponse:
         path = url.split(f"/v{API_VERSION}", 1)[1]
@@ -414,7 +422,7 @@ class FakeAPIClient:
         found = re.fullmatch(r"/nodes/([^/]+)/update", path)
         if found:
             self._node_update(found.group(1), data or {}, params or {})
-            return FakeResponse({})
+            return FakeResponse(None)
         if path == "/containers/create":
             return FakeResponse({"Id": f"fakecontainer{next(self._ids):051d}", "Warnings": []})
         return FakeResponse({})
