@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
+
+from django.conf import settings
+from django.utils import timezone
 
 import engine
 from logs.registry import log_stream_count
@@ -14,8 +18,14 @@ from watcher.models import Watcher
 @dataclass
 class Overview:
     nodes: list[engine.NodeSnapshot]
+    reporting: list[NodeReporting]  # each node in nodes' order, with its watcher
     rows: list[ServiceRow]
     log_streams: int  # open in every web process: each holds an engine stream and a thread
+
+    @property
+    def unreported(self) -> bool:
+        """Some node that is up has no watcher sending its containers' health."""
+        return any(item.status in (STALE, NO_WATCHER) for item in self.reporting)
 
     @property
     def nodes_ready(self) -> int:
@@ -71,8 +81,52 @@ class Advice:
         return max(0, len(self.services) - ADVICE_SHOWN)
 
 
+# How each node's container health reaches the panel. Health events only reach the engine that runs
+# the container, so only a watcher on that very node can record them.
+REPORTING = "reporting"  # its watcher is connected and its heartbeat fresh
+STALE = "stale"  # a watcher ran there but is not connected, or its heartbeat is old
+NO_WATCHER = "none"  # no watcher has ever reported from the node
+DOWN = "down"  # the node itself is down: no container of it reports anything
+
+
+@dataclass
+class NodeReporting:
+    node: engine.NodeSnapshot
+    watcher: Watcher | None
+    status: str  # REPORTING, STALE, NO_WATCHER or DOWN
+
+
+def health_reporting(nodes: list[engine.NodeSnapshot]) -> list[NodeReporting]:
+    """Each node with its watcher and whether it reports container health (one database query)."""
+    fresh_since = timezone.now() - timedelta(seconds=settings.SWARMDECK_WATCHER_STALE_SECONDS)
+
+    def reports(watcher: Watcher) -> bool:
+        return watcher.state == Watcher.State.CONNECTED and watcher.heartbeat_at >= fresh_since
+
+    # A node may have several rows (a watcher renamed by SWARMDECK_WATCHER_NAME leaves its old
+    # one): the one reporting counts, else the one seen last.
+    watchers: dict[str, Watcher] = {}
+    for watcher in Watcher.objects.exclude(node_id=""):
+        known = watchers.get(watcher.node_id)
+        if known is None or (reports(watcher), watcher.heartbeat_at) > (reports(known), known.heartbeat_at):
+            watchers[watcher.node_id] = watcher
+
+    items = []
+    for node in nodes:
+        watcher = watchers.get(node.id)
+        if node.state == "down":
+            status = DOWN
+        elif watcher is None:
+            status = NO_WATCHER
+        else:
+            status = REPORTING if reports(watcher) else STALE
+        items.append(NodeReporting(node, watcher, status))
+    return items
+
+
 def overview() -> Overview:
-    return Overview(nodes=engine.node_list(), rows=service_rows(), log_streams=log_stream_count())
+    nodes = engine.node_list()
+    return Overview(nodes=nodes, reporting=health_reporting(nodes), rows=service_rows(), log_streams=log_stream_count())
 
 
 def watcher_list() -> list[Watcher]:

@@ -44,7 +44,11 @@ class Task(models.Model):
         ordering = ["-created_at"]
         verbose_name = _("task")
         verbose_name_plural = _("tasks")
-        indexes = [models.Index(fields=["service_id", "ended_at"])]
+        indexes = [
+            models.Index(fields=["service_id", "ended_at"]),
+            # The node page: a node's tasks, newest first.
+            models.Index(fields=["node_id", "-created_at"], name="task_node_created_idx"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.service_name}.{self.slot or self.node_id} {self.task_id[:12]}"

@@ -3,7 +3,9 @@
 from django.shortcuts import get_object_or_404, render
 from django.views.decorators.http import require_GET
 
+import engine
 from live.rereads import reread_once_per_change
+from nodes.selectors import drain_rows
 
 from .messages import ERRORS, STEPS
 from .messages import render as render_message
@@ -16,7 +18,16 @@ def _job_context(job: Job) -> dict:
         if step["code"].startswith("error:"):
             steps[index] = (step["at"], render_message(ERRORS, step["code"][6:], step.get("params")))
     error = render_message(ERRORS, job.error_code, _error_params(job)) if job.error_code else ""
-    return {"job": job, "steps": steps, "error_message": error}
+    return {"job": job, "steps": steps, "error_message": error, "drain": _drain(job)}
+
+
+def _drain(job: Job):
+    """A drain's tasks and where each runs now; the job's own steps still tell its story when the
+    engine cannot be read."""
+    try:
+        return drain_rows(job=job)
+    except engine.EngineError:
+        return None
 
 
 def _error_params(job: Job) -> dict:
@@ -36,7 +47,7 @@ def job_detail(request, job_id: int):
 @require_GET
 @reread_once_per_change
 def job_list(request):
-    filters = {key: request.GET.get(key, "") for key in ("state", "kind", "service")}
+    filters = {key: request.GET.get(key, "") for key in ("state", "kind", "service", "node")}
     queryset = Job.objects.select_related("requested_by")
     if filters["state"] in Job.State.values:
         queryset = queryset.filter(state=filters["state"])
@@ -44,5 +55,7 @@ def job_list(request):
         queryset = queryset.filter(kind=filters["kind"])
     if filters["service"]:
         queryset = queryset.filter(service_name__icontains=filters["service"][:64])
+    if filters["node"]:
+        queryset = queryset.filter(node_name__icontains=filters["node"][:255])
     context = {"jobs": queryset[:200], "filters": filters, "states": Job.State.choices, "kinds": Job.Kind.choices}
     return render(request, "jobs/_list.html" if request.htmx else "jobs/list.html", context)

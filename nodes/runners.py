@@ -18,6 +18,9 @@ from jobs.models import Job
 from jobs.requests import job_request
 from jobs.runner import POLL, POLL_MAX, JobOutcome, JobStopped
 from jobs.states import job_heartbeat, job_progress, job_step
+from watcher.models import Watcher
+
+from . import drain
 
 AVAILABILITY_STEPS = {"active": "node_activated", "pause": "node_paused", "drain": "node_drained"}
 ROLE_STEPS = {"manager": "node_promoted", "worker": "node_demoted"}
@@ -71,9 +74,9 @@ def _run_availability(job: Job) -> None:
 def _drain_tasks(job: Job) -> list[dict]:
     """The tasks running on the node before it is drained (id, service, slot), recorded once: a
     resumed job follows the ones its first attempt found, not the few left when it resumed."""
-    for step in job.steps:
-        if step["code"] == "drain_tasks":
-            return step["params"]["tasks"]
+    recorded = drain.followed_tasks(job.steps)
+    if recorded is not None:
+        return recorded
     running = engine.task_list(node_id=job.node_id, desired_running=True)
     tasks = [
         {"id": task.id, "service_id": task.service_id, "slot": task.slot}
@@ -84,25 +87,6 @@ def _drain_tasks(job: Job) -> list[dict]:
     return tasks
 
 
-def _moved(job: Job, followed: list[dict]) -> tuple[int, int]:
-    """(tasks that have left the node and run elsewhere, tasks still running on it). A task has
-    moved once its slot runs on another node again; a global service's task (no slot) once it has
-    stopped, since it has nowhere else to go; a removed service's tasks are gone with it."""
-    services = sorted({task["service_id"] for task in followed})
-    tasks = engine.task_list(service_ids=services, desired_running=True) if services else []
-    running = [task for task in tasks if task.state == "running"]
-    staying = {task.id for task in running if task.node_id == job.node_id}
-    elsewhere = {(task.service_id, task.slot) for task in running if task.node_id != job.node_id}
-    present = {task.service_id for task in tasks}
-    moved = sum(
-        1
-        for task in followed
-        if task["id"] not in staying
-        and (not task["slot"] or task["service_id"] not in present or (task["service_id"], task["slot"]) in elsewhere)
-    )
-    return moved, len(staying)
-
-
 def _drain_follow(job: Job, followed: list[dict]) -> None:
     """Succeed once every task that ran on the node runs elsewhere (or has ended for good); fail
     after SWARMDECK_ROLLOUT_TIMEOUT seconds with how many are still to go."""
@@ -111,7 +95,7 @@ def _drain_follow(job: Job, followed: list[dict]) -> None:
     pause = POLL
     moved_before = None
     while True:
-        moved, _staying = _moved(job, followed)
+        moved = sum(placement.done for placement in drain.drain_placements(node_id=job.node_id, followed=followed))
         if moved != moved_before:
             moved_before, pause = moved, POLL
             job_progress(job, done=moved, total=len(followed), update_state="")
@@ -158,6 +142,9 @@ def _run_remove(job: Job) -> None:
         if job.attempts == 1:
             raise
         # An earlier attempt removed it before its worker stopped.
+    # The node is gone for good (a node that joins again gets a new id): rows of its watchers would
+    # stay on the overview and in /healthz's heartbeats as a watcher gone silent.
+    Watcher.objects.filter(node_id=job.node_id).delete()
     job_step(job, "node_removed", node=job.node_name)
 
 

@@ -7,7 +7,10 @@ from dataclasses import dataclass
 
 import engine
 from history.models import Task
+from jobs.models import Job
 from watcher.models import Watcher
+
+from . import drain
 
 
 @dataclass
@@ -42,6 +45,7 @@ class NodePage:
     tasks: list[NodeTaskRow]  # running there now, or about to (desired state running)
     history: list[Task]
     watcher: Watcher | None
+    jobs: list[Job]
 
 
 def node_tasks(*, node_id: str) -> list[NodeTaskRow]:
@@ -59,8 +63,35 @@ def node_page(*, node_id: str) -> NodePage:
         tasks=node_tasks(node_id=node.id),
         history=list(Task.objects.filter(node_id=node.id).order_by("-created_at")[:HISTORY_ROWS]),
         watcher=Watcher.objects.filter(node_id=node.id).first(),
+        jobs=list(Job.objects.filter(node_id=node.id).select_related("requested_by")[:5]),
     )
 
 
 def manager_count() -> int:
     return sum(1 for node in engine.node_list() if node.role == "manager")
+
+
+@dataclass
+class DrainRow:
+    placement: drain.Placement
+    service_name: str
+    node_name: str  # where its slot runs now, once it has moved
+
+
+def drain_rows(*, job: Job) -> list[DrainRow] | None:
+    """A drain job's tasks and where each is now (three engine calls); None before the job has
+    recorded them, or for another kind of job."""
+    followed = drain.followed_tasks(job.steps) if job.kind == Job.Kind.NODE_AVAILABILITY else None
+    if not followed:
+        return None
+    placed = drain.drain_placements(node_id=job.node_id, followed=followed)
+    names = {service.id: service.name for service in engine.service_list(ids={p.service_id for p in placed})}
+    nodes = {node.id: node.hostname for node in engine.node_list()}
+    return [
+        DrainRow(
+            placement,
+            names.get(placement.service_id, placement.service_id[:12]),
+            nodes.get(placement.now.node_id, placement.now.node_id[:12]) if placement.now else "",
+        )
+        for placement in placed
+    ]

@@ -63,6 +63,15 @@ def duration_words(ns: int | None) -> str:
     return " ".join(parts)
 
 
+def explain_node_down(task: engine.TaskSnapshot) -> str:
+    """A task on a node that is down: Swarm still shows the state that node last reported."""
+    if not task.slot:
+        return _("Its node is down: this is the last state the node reported. It runs again when the node is back.")
+    if task.desired_state == "running":
+        return _("Its node is down: this is the last state the node reported. Swarm starts a replacement elsewhere.")
+    return _("Its node is down: this is the last state the node reported. Swarm has replaced it.")
+
+
 def explain_exit(exit_code: int | None, error: str = "") -> str:
     """What a container's exit code means, and where to look next."""
     if exit_code is None:

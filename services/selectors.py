@@ -126,6 +126,7 @@ class TaskRow:
     node: str
     health: str
     explanation: str
+    node_down: bool = False  # what it shows is only what its node last reported
 
 
 @dataclass
@@ -174,16 +175,22 @@ class ServicePage:
 def service_page(*, service_id: str, chart_range: str = "24h") -> ServicePage:
     detail = engine.service_detail(service_id=service_id)
     tasks = engine.task_list(service_id=detail.summary.id)
-    nodes = {node.id: node.hostname for node in engine.node_list()}
+    node_list = engine.node_list()
+    nodes = {node.id: node.hostname for node in node_list}
+    down = {node.id for node in node_list if node.state == "down"}
     stored = {task.task_id: task for task in Task.objects.filter(task_id__in=[t.id for t in tasks])}
 
     def row(task: engine.TaskSnapshot) -> TaskRow:
         record = stored.get(task.id)
+        node_down = task.node_id in down and task.state not in engine.TERMINAL_TASK_STATES
         return TaskRow(
             task=task,
             node=nodes.get(task.node_id, task.node_id[:12]),
-            health=record.health if record and task.state == "running" else "",
-            explanation=explain.explain_exit(task.exit_code, task.error),
+            health=record.health if record and task.state == "running" and not node_down else "",
+            explanation=(
+                explain.explain_node_down(task) if node_down else explain.explain_exit(task.exit_code, task.error)
+            ),
+            node_down=node_down,
         )
 
     ordered = sorted(tasks, key=lambda t: (t.slot or 0, t.node_id, -t.created_at.timestamp()))

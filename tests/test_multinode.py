@@ -21,7 +21,7 @@ from django.urls import reverse
 from history.models import Task
 from jobs.models import Job
 
-from .conftest import wait_until
+from .conftest import ARTIFACTS, browser_login, wait_until
 from .support import ROOT, VENV_BIN
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
@@ -83,7 +83,7 @@ def test_replicas_spread_over_the_nodes_and_the_page_shows_each_tasks_node(
     assert {node.hostname for node in workers} <= hostnames
     assert len(hostnames) == WORKERS + 1
     for hostname in hostnames:
-        assert f"<td>{hostname}</td>" in page
+        assert f'data-node="{hostname}"' in page
 
 
 @pytest.fixture
@@ -115,7 +115,9 @@ def node_watcher(workers, stack) -> Iterator[Node]:
     process.wait(20)
 
 
-def test_a_worker_nodes_watcher_records_its_containers_health(node_watcher, make_service, docker_client):
+def test_a_worker_nodes_watcher_records_its_containers_health(
+    node_watcher, workers, make_service, docker_client, panel_client
+):
     service = make_service(
         constraints=[f"node.hostname=={node_watcher.hostname}"],
         healthcheck=docker.types.Healthcheck(test=["CMD", "false"], interval=1_000_000_000, retries=1),
@@ -136,9 +138,19 @@ def test_a_worker_nodes_watcher_records_its_containers_health(node_watcher, make
         message="the unhealthy kill on the worker was not recorded as one",
     )
     assert killed.node_id == node_id
+    # The overview names the worker with a watcher as reporting health, and the other as not.
+    other_id = _node_id(workers[1].hostname, docker_client)
+    wait_until(
+        lambda: f'data-node-id="{node_id}" data-reporting="reporting"' in panel_client.get("/").content.decode(),
+        timeout=30,
+        message="the overview does not say the worker's watcher reports health",
+    )
+    assert f'data-node-id="{other_id}" data-reporting="none"' in panel_client.get("/").content.decode()
 
 
-def test_a_worker_that_stops_shows_down_its_tasks_move_and_it_rejoins(workers, make_service, docker_client):
+def test_a_worker_that_stops_shows_down_its_tasks_move_and_it_rejoins(
+    workers, make_service, docker_client, panel_client
+):
     node = workers[1]
     service = make_service(mode=docker.types.ServiceMode("replicated", replicas=3), constraints=["node.role==worker"])
     wait_until(lambda: len(_running(service)) == 3, timeout=90, message="three replicas never ran")
@@ -165,6 +177,14 @@ def test_a_worker_that_stops_shows_down_its_tasks_move_and_it_rejoins(workers, m
         timeout=30,
         message="the tasks of the down node were not recorded as ended by it",
     )
+    # The panel shows the node down, and its tasks as what the node last reported, marked so.
+    node_page = panel_client.get(reverse("nodes:detail", args=[node_id])).content.decode()
+    assert 'data-state="down"' in node_page
+    service_page = panel_client.get(reverse("services:detail", args=[service.id])).content.decode()
+    rows = re.findall(r'<tr class="task[^"]*" data-task-id="\w+">.*?</tr>', service_page, re.S)
+    on_down_node = [row for row in rows if f'data-node="{node.hostname}"' in row]
+    assert on_down_node and all("node down" in row for row in on_down_node)
+    assert not [row for row in rows if "node down" in row and f'data-node="{node.hostname}"' not in row]
     recorded = Task.objects.filter(service_id=service.id).count()
     subprocess.run([ROOT / "bin/sandbox", "nodes", str(WORKERS), name], check=True)
     wait_until(
@@ -209,6 +229,65 @@ def test_drain_a_worker_from_the_panel_then_activate_it(workers, stack, make_ser
     activated = _job_done(panel_client.post(reverse("nodes:availability", args=[node_id]), {"availability": "active"}))
     assert activated.state == Job.State.SUCCEEDED
     assert docker_client.nodes.get(node_id).attrs["Spec"]["Availability"] == "active"
+
+
+# Tasks that ignore SIGTERM: each takes its stop grace period to leave a drained node, so the
+# browser sees them still there before it sees them moved.
+STUBBORN = ("sh", "-c", "trap '' TERM; while true; do sleep 1; done")
+GRACE_NS = 8_000_000_000
+WHERE = """() => Object.fromEntries(
+    [...document.querySelectorAll('tr[data-where]')].map(row => [row.dataset.taskId, row.dataset.where]))"""
+
+
+def test_a_drain_from_the_browser_shows_the_tasks_move_live(
+    workers, stack, make_service, docker_client, page, admin_login
+):
+    node = workers[0]
+    node_id = _node_id(node.hostname, docker_client)
+    service = make_service(
+        command=STUBBORN, mode=docker.types.ServiceMode("replicated", replicas=6), stop_grace_period=GRACE_NS
+    )
+    wait_until(lambda: len(_running(service)) == 6, timeout=90, message="six replicas never ran")
+    on_node = {task["ID"] for task in _running(service) if task["NodeID"] == node_id}
+    assert on_node
+    browser_login(page, stack.url, admin_login)
+    # A second tab keeps the node's page open: the drain reaches it through the swarm's live hints.
+    watching = page.context.new_page()
+    watching.goto(f"{stack.url}/nodes/{node_id}/")
+    watching.evaluate("() => { window.notReloaded = true }")
+    assert watching.locator(".node-tasks tr[data-task-id]").count() == len(on_node)
+
+    try:
+        page.goto(f"{stack.url}/nodes/{node_id}/")
+        page.get_by_label("Availability").select_option("drain")
+        page.get_by_role("button", name="Set availability").click()
+        # The confirmation lists what will move.
+        assert {row.get_attribute("data-task-id") for row in page.locator(".drain-tasks tr[data-task-id]").all()} == (
+            on_node
+        )
+        page.click("#confirm-drain")
+        page.wait_for_url(re.compile(r"/jobs/\d+/$"))
+        page.evaluate("() => { window.notReloaded = true }")
+        # The job page lists them while they are still stopping on the node, then follows them off it.
+        wait_until(lambda: set(page.evaluate(WHERE)) == on_node, timeout=30, message="the drain table never came")
+        assert set(page.evaluate(WHERE).values()) & {"staying", "waiting"}
+        page.screenshot(path=ARTIFACTS / "node-drain-moving.png")
+        wait_until(
+            lambda: set(page.evaluate(WHERE).values()) == {"moved"}, timeout=120, message=lambda: page.evaluate(WHERE)
+        )
+        page.locator('.job .state[data-state="succeeded"]').wait_for(timeout=30_000)
+        page.screenshot(path=ARTIFACTS / "node-drain-done.png")
+        assert page.evaluate("() => window.notReloaded") is True
+        assert {task["NodeID"] for task in _running(service)}.isdisjoint({node_id})
+
+        watching.locator('[data-availability="drain"]').wait_for(timeout=30_000)
+        wait_until(
+            lambda: watching.locator(".node-tasks tr[data-task-id]").count() == 0, timeout=60, message="still listed"
+        )
+        assert watching.evaluate("() => window.notReloaded") is True
+    finally:
+        docker_node = docker_client.nodes.get(node_id)
+        docker_node.update({**docker_node.attrs["Spec"], "Availability": "active"})
 
 
 def test_labels_set_from_the_panel_place_a_constrained_service(

@@ -6,6 +6,7 @@ engine would refuse stopped at the form with no job and no write. The engine is 
 from __future__ import annotations
 
 import copy
+import re
 from datetime import timedelta
 
 import pytest
@@ -19,6 +20,8 @@ from jobs.models import Job
 from jobs.runner import job_run
 from nodes import runners as node_runners
 from watcher.models import Watcher
+
+from .fake_engine import unreachable
 
 MANAGER_ID = "ttw5tgi24u6lu31you8fcoh7n"  # the recorded swarm's only node, a manager ("vm")
 WORKER_ID = "wrk1wrk1wrk1wrk1wrk1wrk1w"
@@ -431,6 +434,31 @@ def test_removing_a_down_node_asks_for_a_job_that_removes_it(
         engine.node_get(node_id=WORKER_ID)
 
 
+def test_removing_a_node_deletes_its_watcher_rows_only(swarm):
+    swarm.raw_node(WORKER_ID)["Status"]["State"] = "down"
+    Watcher.objects.create(name="worker-1", node_id=WORKER_ID, hostname="worker-1", state=Watcher.State.STOPPED)
+    Watcher.objects.create(name="worker-1-old", node_id=WORKER_ID, hostname="worker-1", state=Watcher.State.STOPPED)
+    Watcher.objects.create(name="vm", node_id=MANAGER_ID, hostname="vm", state=Watcher.State.CONNECTED)
+    job = node_runners.job_node_remove_request(node=engine.node_get(node_id=WORKER_ID), force=False)
+
+    job_run(job_id=job.id)
+
+    job.refresh_from_db()
+    assert job.state == "succeeded", job.steps
+    assert list(Watcher.objects.values_list("name", flat=True)) == ["vm"]
+
+
+def test_a_refused_removal_keeps_the_nodes_watcher(swarm):
+    Watcher.objects.create(name="worker-1", node_id=WORKER_ID, hostname="worker-1", state=Watcher.State.CONNECTED)
+    job = node_runners.job_node_remove_request(node=engine.node_get(node_id=WORKER_ID), force=False)
+
+    job_run(job_id=job.id)  # the node is up: the engine refuses a removal without force
+
+    job.refresh_from_db()
+    assert (job.state, job.error_code) == ("failed", "node_not_down")
+    assert Watcher.objects.filter(node_id=WORKER_ID).exists()
+
+
 def test_removing_a_node_that_is_up_needs_the_force_tick(
     panel_client, swarm, no_enqueue, django_capture_on_commit_callbacks
 ):
@@ -618,3 +646,111 @@ def test_the_job_pages_show_the_node(panel_client, swarm):
     link = f'<a href="{reverse("nodes:detail", args=[WORKER_ID])}">worker-1</a>'
     assert link in detail and link in listing
     assert f"Job #{job.id}: Node role worker-1" in " ".join(detail.split())
+
+
+# --- a drain's tasks on its job page, a down node's tasks, node jobs found by node --------------
+
+
+def _drain_rows(client, job_id: int) -> dict[str, str]:
+    """The job page's drain table: each task that ran on the node and where it is now."""
+    html = client.get(reverse("jobs:detail", args=[job_id]), headers={"HX-Request": "true"}).content.decode()
+    return dict(re.findall(r'<tr data-task-id="(\w+)" data-where="(\w+)">', html))
+
+
+def test_the_drain_jobs_page_follows_each_task_off_the_node(
+    panel_client, swarm, no_enqueue, django_capture_on_commit_callbacks, monkeypatch
+):
+    seen = []
+    moves = [
+        lambda: _move_off(swarm, WORKER_TASKS[0], replaced=False),  # stopped, not yet elsewhere
+        lambda: _move_off(swarm, WORKER_TASKS[1]),
+        lambda: _move_off(swarm, WORKER_TASKS[0]),
+    ]
+
+    def look_then_move(seconds: float) -> None:
+        seen.append(_drain_rows(panel_client, Job.objects.get().id))
+        moves.pop(0)()
+
+    monkeypatch.setattr(node_runners.time, "sleep", look_then_move)
+    confirmed = {"availability": "drain", "confirm": "1"}
+
+    job = _asked_and_run(
+        _post(panel_client, "availability", WORKER_ID, confirmed, django_capture_on_commit_callbacks), no_enqueue
+    )
+
+    first, second = WORKER_TASKS
+    assert job.state == "succeeded", job.steps
+    assert seen == [
+        {first: "staying", second: "staying"},
+        {first: "waiting", second: "staying"},
+        {first: "waiting", second: "moved"},
+    ]
+    html = panel_client.get(reverse("jobs:detail", args=[job.id])).content.decode()
+    assert _drain_rows(panel_client, job.id) == {first: "moved", second: "moved"}
+    assert html.count("runs on vm") == 2  # the recorded manager's host name
+    assert first[::-1][:12] in html  # the replacement's id
+
+
+def test_a_pause_job_has_no_drain_table(panel_client, swarm, no_enqueue, django_capture_on_commit_callbacks):
+    job = _asked_and_run(
+        _post(panel_client, "availability", WORKER_ID, {"availability": "pause"}, django_capture_on_commit_callbacks),
+        no_enqueue,
+    )
+
+    assert _drain_rows(panel_client, job.id) == {}
+    assert "Tasks leaving the node" not in panel_client.get(reverse("jobs:detail", args=[job.id])).content.decode()
+
+
+def test_a_drain_jobs_page_without_the_engine_still_shows_the_job(
+    panel_client, swarm, no_enqueue, django_capture_on_commit_callbacks, monkeypatch
+):
+    monkeypatch.setattr(node_runners.time, "sleep", lambda seconds: [_move_off(swarm, t) for t in WORKER_TASKS])
+    job = _asked_and_run(
+        _post(
+            panel_client,
+            "availability",
+            WORKER_ID,
+            {"availability": "drain", "confirm": "1"},
+            django_capture_on_commit_callbacks,
+        ),
+        no_enqueue,
+    )
+    swarm.fail("tasks", unreachable())
+
+    response = panel_client.get(reverse("jobs:detail", args=[job.id]))
+
+    assert response.status_code == 200
+    assert "Tasks leaving the node" not in response.content.decode()
+    assert "drain_done" not in response.content.decode()  # the steps are worded, never codes
+
+
+def test_a_down_nodes_tasks_say_so_on_the_service_page(panel_client, swarm):
+    swarm.raw_node(WORKER_ID)["Status"]["State"] = "down"
+    service_id = next(task["ServiceID"] for task in swarm.raw_tasks() if task["ID"] == WORKER_TASKS[0])
+
+    html = panel_client.get(reverse("services:detail", args=[service_id])).content.decode()
+
+    row = re.search(rf'<tr [^>]*data-task-id="{WORKER_TASKS[0]}">.*?</tr>', html, re.S)[0]
+    assert 'data-node="worker-1"' in row and "node down" in row
+    assert "this is the last state the node reported" in row
+    # The manager's tasks of the same service are not marked.
+    others = re.findall(r'<tr class="task[^"]*" data-task-id="(\w+)">(.*?)</tr>', html, re.S)
+    assert any("node down" not in body for task_id, body in others if task_id not in WORKER_TASKS)
+
+
+def test_node_jobs_are_found_by_node_and_listed_on_the_node_page(
+    panel_client, swarm, no_enqueue, django_capture_on_commit_callbacks
+):
+    job = _asked_and_run(
+        _post(panel_client, "availability", WORKER_ID, {"availability": "pause"}, django_capture_on_commit_callbacks),
+        no_enqueue,
+    )
+    other = Job.objects.create(kind=Job.Kind.SCALE, service_id="s", service_name="web", params={"replicas": 1})
+
+    listed = panel_client.get(reverse("jobs:list"), {"node": "worker"}).content.decode()
+    node_page = panel_client.get(reverse("nodes:detail", args=[WORKER_ID])).content.decode()
+
+    assert reverse("jobs:detail", args=[job.id]) in listed
+    assert reverse("jobs:detail", args=[other.id]) not in listed
+    assert reverse("jobs:detail", args=[job.id]) in node_page
+    assert f"{reverse('jobs:list')}?node=worker-1" in node_page
