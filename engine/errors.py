@@ -106,3 +106,11 @@ class ManagerQuorum(EngineError):
     """Demoting this manager would leave the remaining managers without a quorum."""
 
     code = "manager_quorum"
+
+
+class ManagerJoining(EngineError):
+    """A node just promoted is not yet a member of the managers' Raft group, and cannot be demoted
+    until it is: the engine answers 404 ("can't find manager in raft memberlist"), for a moment."""
+
+    code = "manager_joining"
+    transient = True

@@ -11,6 +11,7 @@ from .client import engine_errors, post_json
 from .errors import (
     EngineError,
     LastManager,
+    ManagerJoining,
     ManagerQuorum,
     NodeConflict,
     NodeIsManager,
@@ -113,6 +114,7 @@ _REFUSALS: tuple[tuple[str, type[EngineError]], ...] = (
     ("must be demoted to worker before removal", NodeIsManager),
     ("demote the last manager", LastManager),
     ("loss of quorum", ManagerQuorum),
+    ("can't find manager in raft memberlist", ManagerJoining),
 )
 
 

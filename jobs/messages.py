@@ -115,6 +115,10 @@ ERRORS = {
         "Demoting this manager would leave the other managers without a quorum; "
         "bring the unreachable managers back or promote another node first."
     ),
+    "manager_joining": _(
+        "The node has only just become a manager and has not joined the managers' group yet; "
+        "try again in a few seconds."
+    ),
     "drain_timeout": _("{remaining} tasks did not run elsewhere after {seconds} seconds; the node stays drained."),
 }
 

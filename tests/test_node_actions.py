@@ -21,7 +21,7 @@ from jobs.runner import job_run
 from nodes import runners as node_runners
 from watcher.models import Watcher
 
-from .fake_engine import unreachable
+from .fake_engine import api_error, unreachable
 
 MANAGER_ID = "ttw5tgi24u6lu31you8fcoh7n"  # the recorded swarm's only node, a manager ("vm")
 WORKER_ID = "wrk1wrk1wrk1wrk1wrk1wrk1w"
@@ -370,6 +370,25 @@ def test_the_engine_refusing_the_last_manager_fails_the_job_in_words(panel_clien
     assert "demote the last manager" in job.error
     page = panel_client.get(reverse("jobs:detail", args=[job.id])).content.decode()
     assert "This is the swarm&#x27;s only manager" in page
+
+
+def test_a_manager_just_promoted_is_demoted_once_it_has_joined_the_managers(panel_client, swarm, settings):
+    # The engine's words and status for a demotion that follows a promotion too closely (20.10, 28.x).
+    settings.SWARMDECK_JOB_ENGINE_RETRY_SECONDS = 0
+    swarm.node_add("mgr2mgr2mgr2mgr2mgr2mgr2m", "manager-2", role="manager")
+    swarm.fail(
+        "_post_json", api_error(404, "rpc error: code = NotFound desc = can't find manager in raft memberlist"), times=1
+    )
+    job = Job.objects.create(
+        kind=Job.Kind.NODE_ROLE, node_id="mgr2mgr2mgr2mgr2mgr2mgr2m", node_name="manager-2", params={"role": "worker"}
+    )
+
+    job_run(job_id=job.id)
+
+    job.refresh_from_db()
+    assert job.state == "succeeded", (job.error_code, job.steps)
+    assert "engine_retry" in _codes(job)
+    assert swarm.raw_node("mgr2mgr2mgr2mgr2mgr2mgr2m")["Spec"]["Role"] == "worker"
 
 
 # --- labels ------------------------------------------------------------------------------------------
