@@ -68,6 +68,10 @@ INSTALLED_APPS = [
     "updates",
     "logs",
     "nodes",
+    "stacks",
+    "networks",
+    "swarm_secrets",
+    "configs",
 ]
 
 MIDDLEWARE = [

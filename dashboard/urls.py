@@ -28,4 +28,9 @@ urlpatterns = [
     path("jobs/", include("jobs.urls")),
     path("updates/", include("updates.urls")),
     path("logs/", include("logs.urls")),
+    path("stacks/", include("stacks.urls")),
+    path("networks/", include("networks.urls")),
+    # swarm_secrets/ and templates/swarm_secrets/: a package named "secrets" would hide Python's own.
+    path("secrets/", include("swarm_secrets.urls")),
+    path("configs/", include("configs.urls")),
 ]

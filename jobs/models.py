@@ -19,6 +19,16 @@ class Job(models.Model):
         NODE_ROLE = "node_role", _("Node role")
         NODE_LABELS = "node_labels", _("Node labels")
         NODE_REMOVE = "node_remove", _("Remove node")
+        STACK_DEPLOY = "stack_deploy", _("Deploy stack")
+        STACK_ROLLBACK = "stack_rollback", _("Roll back stack")
+        STACK_REMOVE = "stack_remove", _("Remove stack")
+        NETWORK_CREATE = "network_create", _("Create network")
+        NETWORK_REMOVE = "network_remove", _("Remove network")
+        SECRET_CREATE = "secret_create", _("Create secret")
+        SECRET_ROTATE = "secret_rotate", _("Rotate secret")
+        SECRET_REMOVE = "secret_remove", _("Remove secret")
+        CONFIG_CREATE = "config_create", _("Create config")
+        CONFIG_REMOVE = "config_remove", _("Remove config")
 
     class State(models.TextChoices):
         QUEUED = "queued", _("Queued")
@@ -39,6 +49,10 @@ class Job(models.Model):
     # update) writes rows without these columns. Host names run to 255 characters.
     node_id = models.CharField(_("node ID"), max_length=64, blank=True, default="", db_default="", db_index=True)
     node_name = models.CharField(_("node"), max_length=255, blank=True, default="", db_default="")
+    # The target of the other jobs: a stack, network, secret or config, as ``kind`` says. A stack
+    # has a name only; the others are found by id (empty until a create job has made the object).
+    target_id = models.CharField(_("target ID"), max_length=64, blank=True, default="", db_default="", db_index=True)
+    target_name = models.CharField(_("target"), max_length=255, blank=True, default="", db_default="")
     params = models.JSONField(_("requested change"), default=dict)
     state = models.CharField(_("state"), max_length=20, choices=State.choices, default=State.QUEUED)
     progress_done = models.PositiveIntegerField(_("tasks updated"), default=0)
@@ -66,7 +80,12 @@ class Job(models.Model):
         indexes = [models.Index(fields=["state", "heartbeat_at"])]
 
     def __str__(self) -> str:
-        return f"{self.kind} {self.node_name or self.service_name} ({self.state})"
+        return f"{self.kind} {self.target_label} ({self.state})"
+
+    @property
+    def target_label(self) -> str:
+        """What the job changes, by name: its service, node, stack, network, secret or config."""
+        return self.service_name or self.node_name or self.target_name
 
     @property
     def finished(self) -> bool:

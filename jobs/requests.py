@@ -22,10 +22,13 @@ def job_request(
     service_id: str = "",
     node_id: str = "",
     node_name: str = "",
+    target_id: str = "",
+    target_name: str = "",
     params: dict | None = None,
     user=None,
 ) -> Job:
-    """Persist a job (of a service, or of a node) and hand it to the worker once the row is committed."""
+    """Persist a job (of a service, a node, or a stack, network, secret or config: the target) and
+    hand it to the worker once the row is committed."""
     user = user if user is not None and user.is_authenticated else None
     job = Job.objects.create(
         kind=kind,
@@ -33,6 +36,8 @@ def job_request(
         service_name=service_name,
         node_id=node_id,
         node_name=node_name,
+        target_id=target_id,
+        target_name=target_name,
         params=params or {},
         requested_by=user,
         steps=[step_new("queued", user=user.get_username() if user else "-")],

@@ -1,5 +1,6 @@
 """The job pages: one job's steps, and the list of all jobs; both refresh live."""
 
+from django.db.models import Q
 from django.shortcuts import get_object_or_404, render
 from django.views.decorators.http import require_GET
 
@@ -54,7 +55,8 @@ def job_list(request):
     if filters["kind"] in Job.Kind.values:
         queryset = queryset.filter(kind=filters["kind"])
     if filters["service"]:
-        queryset = queryset.filter(service_name__icontains=filters["service"][:64])
+        name = filters["service"][:255]
+        queryset = queryset.filter(Q(service_name__icontains=name) | Q(target_name__icontains=name))
     if filters["node"]:
         queryset = queryset.filter(node_name__icontains=filters["node"][:255])
     context = {"jobs": queryset[:200], "filters": filters, "states": Job.State.choices, "kinds": Job.Kind.choices}

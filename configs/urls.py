@@ -1,0 +1,3 @@
+app_name = "configs"
+
+urlpatterns: list = []

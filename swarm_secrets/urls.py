@@ -1,0 +1,3 @@
+app_name = "swarm_secrets"
+
+urlpatterns: list = []
