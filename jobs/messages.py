@@ -115,6 +115,10 @@ ERRORS = {
         "Demoting this manager would leave the other managers without a quorum; "
         "bring the unreachable managers back or promote another node first."
     ),
+    "handoff_lost": _(
+        "A value this job was handed (a secret's content or a file) is no longer kept for it: "
+        "the job waited too long or Redis restarted. Nothing was changed; ask again."
+    ),
     "manager_joining": _(
         "The node has only just become a manager and has not joined the managers' group yet; "
         "try again in a few seconds."
