@@ -48,7 +48,7 @@ class EventStream:
             self._stream = client.api().events(
                 since=f"{since:.9f}" if since else None,
                 until=f"{until:.9f}" if until else None,
-                filters={"type": ["service", "container", "node"]},
+                filters={"type": ["service", "container", "node", "network", "secret", "config"]},
                 decode=True,
             )
 

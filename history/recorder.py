@@ -184,6 +184,10 @@ def health_sync(*, node_id: str) -> set[str]:
     return changed
 
 
+# A network's own changes; its "connect" and "disconnect" come with every container start and stop.
+_NETWORK_ACTIONS = ("create", "update", "remove", "destroy")
+
+
 def event_record(event: engine.EngineEvent, *, node_id: str = "") -> str | None:
     """Store what a Docker event tells; return the service id to re-read ("" for all), or None."""
     kind, action, attributes, at, key = event.type, event.action, event.attributes, event.at, event.key
@@ -195,7 +199,8 @@ def event_record(event: engine.EngineEvent, *, node_id: str = "") -> str | None:
             kind, params["action"] = EventKind.SERVICE_OTHER, action
         _event(key, service_id, attributes.get("name", ""), at, kind, params)
         return service_id
-    if kind == "node":
+    if kind in ("node", "secret", "config") or (kind == "network" and action in _NETWORK_ACTIONS):
+        # Nothing to record, but the pages that list them (and the services using them) re-read.
         return ""
     service_id = attributes.get("com.docker.swarm.service.id")
     task_id = attributes.get("com.docker.swarm.task.id")

@@ -121,6 +121,25 @@ def test_service_events_are_recorded_with_their_attributes():
 
 
 @pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("kind", "action", "reread"),
+    [
+        ("network", "create", ""),
+        ("network", "remove", ""),
+        ("network", "connect", None),  # every container start: no re-read of the swarm for it
+        ("network", "disconnect", None),
+        ("secret", "create", ""),
+        ("secret", "remove", ""),
+        ("config", "update", ""),
+        ("node", "update", ""),
+    ],
+)
+def test_network_secret_and_config_changes_make_the_pages_reread_and_record_nothing(kind, action, reread):
+    assert recorder.event_record(_event(action, {"name": "x"}, kind=kind, actor="obj1")) == reread
+    assert not ServiceEvent.objects.exists() and not Task.objects.exists()
+
+
+@pytest.mark.django_db
 def test_prune_forgets_only_what_is_older_than_the_limit():
     old = snapshot("old", state="failed", exit_code=1, at=datetime.now(UTC) - timedelta(days=40))
     new = snapshot("new", state="failed", exit_code=1, at=datetime.now(UTC) - timedelta(days=1))
