@@ -81,6 +81,12 @@ class RedisServer:
 
     def start(self) -> None:
         if _redis_answers(self.client):
+            # One left by an earlier run (killed before it could stop it) is used, if it still works:
+            # one whose folder was deleted since answers PING but refuses every write.
+            try:
+                self.client.set("swarmdeck:test:writable", "1", ex=10)
+            except redis.exceptions.ResponseError as exc:
+                pytest.exit(f"the Redis on port {self.port} is not the tests' and refuses writes ({exc}): stop it")
             return
         self.process = subprocess.Popen(
             ["redis-server", "--bind", "127.0.0.1", "--port", str(self.port), "--save", "", "--appendonly", "no"],
