@@ -81,7 +81,15 @@ from .services import (
     service_update_statuses,
     services_labelled,
 )
-from .tasks import TERMINAL_TASK_STATES, ContainerHealth, TaskSnapshot, local_task_health, task_get, task_list
+from .tasks import (
+    TERMINAL_TASK_STATES,
+    ContainerHealth,
+    TaskSnapshot,
+    local_task_health,
+    task_display_name,
+    task_get,
+    task_list,
+)
 
 __all__ = [
     "STDERR",
@@ -164,6 +172,7 @@ __all__ = [
     "service_update_statuses",
     "services_labelled",
     "swarm_info",
+    "task_display_name",
     "task_get",
     "task_list",
     "task_logs",

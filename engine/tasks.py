@@ -60,6 +60,12 @@ def _task(raw: dict) -> TaskSnapshot:
     )
 
 
+def task_display_name(service_name: str, *, slot: int | None, node_id: str) -> str:
+    """As ``docker service ps`` names a task: the service and the slot of a replicated task, the
+    node of a global one ("web.2", "agent.<node id>")."""
+    return f"{service_name}.{slot or node_id}"
+
+
 def task_list(
     *,
     service_id: str | None = None,

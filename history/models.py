@@ -1,6 +1,8 @@
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+import engine
+
 from .labels import EventKind, event_detail
 
 
@@ -51,7 +53,11 @@ class Task(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.service_name}.{self.slot or self.node_id} {self.task_id[:12]}"
+        return f"{self.name} {self.task_id[:12]}"
+
+    @property
+    def name(self) -> str:
+        return engine.task_display_name(self.service_name, slot=self.slot, node_id=self.node_id)
 
 
 class TaskTransition(models.Model):

@@ -39,8 +39,7 @@ class Target:
 
 
 def task_name(service_name: str, task: engine.TaskSnapshot) -> str:
-    """As ``docker service ps`` names it: the slot of a replicated task, the node of a global one."""
-    return f"{service_name}.{task.slot or task.node_id}"
+    return engine.task_display_name(service_name, slot=task.slot, node_id=task.node_id)
 
 
 def target_get(*, kind: Kind, target_id: str) -> Target:

@@ -56,8 +56,7 @@ def _missing_target(kind: Kind, target_id: str) -> Target:
     """What the page can still say of a target the engine no longer has: a task the watcher recorded
     keeps its service and name; anything else only its id."""
     if kind == "task" and (task := Task.objects.filter(task_id=target_id).first()) is not None:
-        name = f"{task.service_name}.{task.slot or task.node_id}"
-        return Target("task", task.task_id, name, task.service_id, task.service_name)
+        return Target("task", task.task_id, task.name, task.service_id, task.service_name)
     return Target(kind, target_id, target_id, target_id if kind == "service" else "", "")
 
 
