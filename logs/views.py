@@ -22,8 +22,9 @@ import engine
 from history.models import Task
 from jobs.messages import error_text
 
+from .ansi import ansi_strip
 from .queries import TAIL_DEFAULT, TAIL_MAX, QueryError, tail_parse, time_parse
-from .streams import ansi_strip, stamp
+from .streams import stamp
 from .targets import Kind, Names, Target, target_get
 
 logger = logging.getLogger(__name__)

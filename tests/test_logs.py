@@ -19,8 +19,9 @@ import engine
 from dashboard import retention
 from dashboard.asgi import application
 from logs import queries, registry, streams
+from logs.ansi import ansi_parts, ansi_strip
 from logs.models import LogStream
-from logs.streams import LogPump, ansi_parts
+from logs.streams import LogPump
 
 from .conftest import ws_headers
 from .fake_engine import WEB
@@ -163,7 +164,7 @@ def test_ansi_parts_keep_text_as_text_and_sgr_as_classes(text, parts):
 
 
 def test_ansi_strip_leaves_the_text_alone():
-    assert streams.ansi_strip("\x1b[1;31mfail\x1b[0m: <b>x</b>\r") == "fail: <b>x</b>"
+    assert ansi_strip("\x1b[1;31mfail\x1b[0m: <b>x</b>\r") == "fail: <b>x</b>"
 
 
 # --- the range a reader asks for -----------------------------------------------------------------
