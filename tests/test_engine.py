@@ -231,7 +231,7 @@ def test_events_are_typed_and_keyed(raw_engine):
     assert died and died[0].attributes["com.docker.swarm.service.id"] == raw_engine.service_id(CRASH)
     assert any(e.action == "health_status: unhealthy" for e in events)
     call = raw_engine.calls[-1]
-    assert call[1]["filters"] == {"type": ["service", "container", "node"]}
+    assert call[1]["filters"] == {"type": ["service", "container", "node", "network", "secret", "config"]}
 
 
 def test_events_before_since_are_not_replayed(raw_engine):
