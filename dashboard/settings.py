@@ -294,6 +294,9 @@ SWARMDECK_ROLLOUT_TIMEOUT = env_int("SWARMDECK_ROLLOUT_TIMEOUT", 600)
 # The Docker engine (a Swarm manager). Unset means the local socket.
 DOCKER_HOST = env_str("DOCKER_HOST", "unix:///var/run/docker.sock")
 DOCKER_TIMEOUT = env_int("SWARMDECK_DOCKER_TIMEOUT", 10)
+# The Docker CLI that deploys and removes stacks (it does the compose translation, as `docker stack
+# deploy` does): Debian's docker.io client, which the image carries too.
+SWARMDECK_DOCKER_CLI = env_str("SWARMDECK_DOCKER_CLI", "/usr/bin/docker")
 # Off: the forms refuse new mounts of host paths, since root in a service with one is root on the
 # host. On, a mount of the Docker socket, /etc and the like still asks the user's password again.
 SWARMDECK_ALLOW_BIND_MOUNTS = env_bool("SWARMDECK_ALLOW_BIND_MOUNTS", False)
@@ -347,3 +350,7 @@ LOGGING = {
         "celery.worker.strategy": _PERIODIC,
     },
 }
+
+# A compose file pasted into the stack form is refused in words past its 1 MiB limit (stacks/compose.py):
+# the request itself may be a few MiB, rather than Django's 2.5 MiB answering a bare 400 before the form.
+DATA_UPLOAD_MAX_MEMORY_SIZE = 8 * 1024 * 1024

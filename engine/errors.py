@@ -114,3 +114,79 @@ class ManagerJoining(EngineError):
 
     code = "manager_joining"
     transient = True
+
+
+# Secrets and configs (engine.secrets): the engine's words kept as the detail.
+
+
+class SecretNotFound(EngineError):
+    code = "secret_not_found"
+
+
+class SecretNameTaken(EngineError):
+    """Another secret has the name ("secret NAME already exists")."""
+
+    code = "secret_name_taken"
+
+
+class SecretInUse(EngineError):
+    """A service references the secret ("secret 'NAME' is in use by the following service: …")."""
+
+    code = "secret_in_use"
+
+
+class ConfigNotFound(EngineError):
+    code = "config_not_found"
+
+
+class ConfigNameTaken(EngineError):
+    """Another config has the name ("config NAME already exists")."""
+
+    code = "config_name_taken"
+
+
+class ConfigInUse(EngineError):
+    """A service references the config ("config 'NAME' is in use by the following service: …")."""
+
+    code = "config_in_use"
+
+
+# Stacks: the Docker CLI that deploys and removes them (engine.stacks).
+
+
+class StackCliMissing(EngineError):
+    """The Docker CLI (settings.SWARMDECK_DOCKER_CLI) is not installed where the job runs."""
+
+    code = "stack_cli_missing"
+
+
+class StackInUse(EngineError):
+    """Something the stack changes or removes is used elsewhere (a secret, a network, a port)."""
+
+    code = "stack_in_use"
+
+
+# Networks (engine.networks): the engine's words kept as the detail.
+
+
+class NetworkNotFound(EngineError):
+    code = "network_not_found"
+
+
+class NetworkNameTaken(EngineError):
+    """Another network has the name ("network with name NAME already exists")."""
+
+    code = "network_name_taken"
+
+
+class NetworkInUse(EngineError):
+    """A service, task or container is on the network ("network ID is in use by service ID", or a
+    local network's "has active endpoints")."""
+
+    code = "network_in_use"
+
+
+class NetworkPredefined(EngineError):
+    """The engine's own networks are never removed ("bridge is a pre-defined network and cannot be removed")."""
+
+    code = "network_predefined"

@@ -12,6 +12,8 @@ from django.utils.dateparse import parse_datetime
 from . import client
 from .client import engine_errors, image_parts, post_json, when
 from .errors import NoPreviousSpec, NotScalable, ServiceConflict, ServiceNotFound
+from .networks import NetworkAttachment, service_networks
+from .secrets import FileReference, file_references
 
 # --- typed read models of a service's spec ------------------------------------------------------
 # The pages, forms and explanations read these, never the engine's JSON. A value is None where the
@@ -174,6 +176,9 @@ class ServiceConfig:
     constraints: tuple[str, ...] = ()
     ports: tuple[PortConfig, ...] = ()
     mounts: tuple[Mount, ...] = ()
+    networks: tuple[NetworkAttachment, ...] = ()  # targets are network ids
+    secrets: tuple[FileReference, ...] = ()
+    configs: tuple[FileReference, ...] = ()
     healthcheck: HealthCheck | None = None
     restart: RestartPolicy = field(default_factory=RestartPolicy)
     update: RolloutConfig = field(default_factory=RolloutConfig)
@@ -203,6 +208,9 @@ class ServiceConfig:
             constraints=tuple((template.get("Placement") or {}).get("Constraints") or ()),
             ports=tuple(PortConfig.from_json(p) for p in (spec.get("EndpointSpec") or {}).get("Ports") or ()),
             mounts=tuple(Mount.from_json(m) for m in container.get("Mounts") or ()),
+            networks=service_networks(spec),
+            secrets=file_references(container.get("Secrets"), "secret"),
+            configs=file_references(container.get("Configs"), "config"),
             healthcheck=HealthCheck.from_json(container.get("Healthcheck")),
             restart=RestartPolicy.from_json(template.get("RestartPolicy")),
             update=RolloutConfig.from_json(spec.get("UpdateConfig")),

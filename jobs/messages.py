@@ -69,6 +69,36 @@ STEPS = {
     "drain_tasks": _("Tasks running on the node when it was drained: {count}. Following them until none is left."),
     "drain_progress": _("{moved} of {total} tasks have left the node."),
     "drain_done": _("Every task that ran on the node runs elsewhere now (or has ended for good)."),
+    # Network jobs: create, remove.
+    "network_created": _("Network {name} created."),
+    "network_adopted": _("Network {name} was already created by this job."),
+    "network_removed": _("Network {name} removed."),
+    "network_already_removed": _("Network {name} was already removed."),
+    # Stack jobs: deploy (and roll back to an earlier deploy), remove.
+    "stack_deploying": _("Deploying stack {stack} with the Docker CLI (deploy #{deploy})."),
+    "stack_sent": _("Stack {stack} sent to Swarm: {services} services."),
+    "stack_already_sent": _("Stack {stack} was already sent by an earlier attempt; following its services."),
+    "stack_service_running": _("{service}: {running} of {desired} tasks running."),
+    "stack_converged": _("Every service of stack {stack} runs as desired."),
+    "stack_remove_sent": _(
+        "Removal of stack {stack} requested: {services} services, {networks} networks, "
+        "{secrets} secrets, {configs} configs."
+    ),
+    "stack_remove_waiting": _("Still on the engine: {left}."),
+    "stack_removed": _("Stack {stack} removed: nothing of it is left on the engine."),
+    "stack_already_removed": _("The engine has nothing of stack {stack} (any more)."),
+    # Secret and config jobs.
+    "secret_created": _("Secret {name} created."),
+    "secret_adopted": _("Secret {name} was already created by this job."),
+    "secret_removed": _("Secret {name} removed."),
+    "secret_already_removed": _("Secret {name} was already removed."),
+    "config_created": _("Config {name} created."),
+    "config_adopted": _("Config {name} was already created by this job."),
+    "config_removed": _("Config {name} removed."),
+    "config_already_removed": _("Config {name} was already removed."),
+    "rotate_services": _("Services using secret {name}: {count}."),
+    "rotate_service_updated": _("Service {service} now uses {name}, as the same file."),
+    "rotate_service_unchanged": _("Service {service} already uses {name}."),
 }
 
 ERRORS = {
@@ -124,6 +154,29 @@ ERRORS = {
         "try again in a few seconds."
     ),
     "drain_timeout": _("{remaining} tasks did not run elsewhere after {seconds} seconds; the node stays drained."),
+    "network_not_found": _("The network does not exist (any more)."),
+    "network_name_taken": _("Another network already has this name."),
+    "network_in_use": _(
+        "The network is in use: remove the services (or containers) on it first; the engine's words say which."
+    ),
+    "network_predefined": _(
+        "This network belongs to Docker itself (or to the swarm's routing mesh); it is never removed."
+    ),
+    "stack_cli_missing": _(
+        "The Docker command-line client that deploys stacks cannot be run here: install Debian's "
+        "docker.io package, or set SWARMDECK_DOCKER_CLI to the client's path."
+    ),
+    "stack_in_use": _("Something this stack change needs or removes is in use; the engine's words say what."),
+    "stack_timeout": _("Only {converged} of {total} services of the stack ran as desired after {seconds} seconds."),
+    "stack_service_failed": _("The update of service {service} ended as {state}."),
+    "stack_remove_timeout": _("Parts of the stack were still on the engine after {seconds} seconds: {left}."),
+    "stack_deploy_missing": _("The deploy this job was asked to make no longer exists."),
+    "secret_not_found": _("The secret does not exist (any more)."),
+    "secret_name_taken": _("Another secret already has this name."),
+    "secret_in_use": _("The secret is in use by a service: remove it from the service first."),
+    "config_not_found": _("The config does not exist (any more)."),
+    "config_name_taken": _("Another config already has this name."),
+    "config_in_use": _("The config is in use by a service: remove it from the service first."),
 }
 
 

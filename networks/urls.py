@@ -1,3 +1,11 @@
-app_name = "networks"
+from django.urls import path
 
-urlpatterns: list = []
+from . import views
+
+app_name = "networks"
+urlpatterns = [
+    path("", views.network_list, name="list"),
+    path("create/", views.network_create, name="create"),
+    path("<str:network_id>/", views.network_detail, name="detail"),
+    path("<str:network_id>/remove/", views.network_remove, name="remove"),
+]

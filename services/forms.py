@@ -13,7 +13,9 @@ from django.utils.functional import cached_property
 from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
+import engine
 from history.labels import ServiceMode
+from jobs.messages import error_text
 
 from . import masking, specs
 
@@ -248,6 +250,31 @@ class ServiceForm(forms.Form):
             "[,readonly], e.g. type=tmpfs,target=/tmp,tmpfs-size=64M."
         ),
     )
+    networks = _Text(
+        label=_("Networks"),
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text=_(
+            "One per line, as docker service create --network: NAME, or name=NAME,alias=ALIAS[,alias=…] for more "
+            "names the service answers to there. The swarm's overlay networks (the Networks page lists them). "
+            "Empty: none but the routing mesh's, for published ports."
+        ),
+    )
+    secrets = _Text(
+        label=_("Secrets"),
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text=_(
+            "One per line, as docker service create --secret: NAME, or source=NAME,target=…,uid=…,gid=…,mode=…; "
+            "by default the file /run/secrets/NAME, owned by 0:0, mode 0444."
+        ),
+    )
+    configs = _Text(
+        label=_("Configs"),
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text=_(
+            "One per line, as docker service create --config: NAME, or source=NAME,target=…,uid=…,gid=…,mode=…; "
+            "by default the file /NAME, owned by 0:0, mode 0444."
+        ),
+    )
     # Shown with the error that asks for it: a new mount of a protected host path (specs.PROTECTED_HOST_PATHS).
     confirm_password = forms.CharField(
         label=_("Your password"),
@@ -387,6 +414,22 @@ class ServiceForm(forms.Form):
     def clean_mounts(self):
         return _mounts(self.cleaned_data["mounts"])
 
+    def clean_networks(self) -> list[dict]:
+        return _networks(self.cleaned_data["networks"])
+
+    def clean_secrets(self) -> list[dict]:
+        return _file_references(self.cleaned_data["secrets"], "secret")
+
+    def clean_configs(self) -> list[dict]:
+        return _file_references(self.cleaned_data["configs"], "config")
+
+    @cached_property
+    def env_secret_keys(self) -> list[str]:
+        """The variables whose names look secret: the form suggests a Docker secret for them."""
+        text = self["env"].value() or ""
+        keys = (line.partition("=")[0].strip() for line in str(text).splitlines())
+        return [key for key in keys if key and masking.name_looks_secret(key)]
+
     def clean(self):
         data = super().clean()
         if data.get("mode") in ("", None):
@@ -506,6 +549,94 @@ def _mounts(text: str) -> list[dict]:
             message = _MOUNT_ERRORS[exc.code].format(line=number, option=exc.option, value=exc.value)
             raise ValidationError(message, code="mount") from None
     return mounts
+
+
+_NETWORK_ERRORS = {
+    "unknown": _("Line {line}: “{option}” is not an option here (name, alias)."),
+    "pair": _("Line {line}: write {option}=VALUE."),
+    "name": _("Line {line}: name the network with name=NAME."),
+    "alias": _("Line {line}: “{value}” is not an alias: letters, digits, '-' and '_', in parts separated by dots."),
+    "missing": _("Line {line}: there is no network named “{value}”."),
+    "not_swarm": _(
+        "Line {line}: a service cannot join “{value}”: only the swarm's overlay networks take services "
+        "(not the ingress, nor a node's own bridge or host network)."
+    ),
+    "twice": _("Line {line}: the service is already on {value}."),
+}
+
+
+def _networks(text: str) -> list[dict]:
+    """Network lines (specs.parse_network), each network found on the engine now, by name or id: an
+    unknown one, or one a service cannot join, is refused in words before any job. Each carries the
+    id the spec needs."""
+    lines = [(number, line) for number, line in enumerate(text.splitlines(), start=1) if line.strip()]
+    if not lines:
+        return []
+    try:
+        existing = engine.network_list()
+    except engine.EngineError as exc:
+        raise ValidationError(error_text(exc).message, code=exc.code) from None
+    found = {network.name: network for network in existing} | {network.id: network for network in existing}
+    networks, seen = [], set()
+    for number, line in lines:
+        try:
+            parsed = specs.parse_network(line)
+        except specs.NetworkError as exc:
+            message = _NETWORK_ERRORS[exc.code].format(line=number, option=exc.option, value=exc.value)
+            raise ValidationError(message, code="network") from None
+        network = found.get(parsed["name"])
+        if network is None:
+            raise ValidationError(_NETWORK_ERRORS["missing"].format(line=number, value=parsed["name"]), code="missing")
+        if not network.service_attachable:
+            message = _NETWORK_ERRORS["not_swarm"].format(line=number, value=network.name)
+            raise ValidationError(message, code="not_swarm")
+        if network.id in seen:
+            raise ValidationError(_NETWORK_ERRORS["twice"].format(line=number, value=network.name), code="twice")
+        seen.add(network.id)
+        networks.append({"id": network.id, "name": network.name, "aliases": parsed["aliases"]})
+    return networks
+
+
+_FILE_ERRORS = {
+    "unknown": _("Line {line}: “{option}” is not an option here (source, target, uid, gid, mode)."),
+    "pair": _("Line {line}: write {option}=VALUE."),
+    "source": _("Line {line}: name the {kind} with source=NAME."),
+    "target": _("Line {line}: the target “{value}” may not go up a folder (..)."),
+    "owner": _("Line {line}: {option} is a number, not “{value}”."),
+    "mode": _("Line {line}: the mode is octal, like 0400 or 0444, not “{value}”."),
+    "missing": _("Line {line}: there is no {kind} named “{value}”."),
+    "twice": _("Line {line}: another line already puts a file at {value}."),
+}
+_KINDS = {"secret": _("secret"), "config": _("config")}
+
+
+def _file_references(text: str, kind: str) -> list[dict]:
+    """Secret or config lines (specs.parse_file_reference), each name found on the engine now: an
+    unknown one is refused in words, before any job. Each reference carries the id the spec needs."""
+    lines = [(number, line) for number, line in enumerate(text.splitlines(), start=1) if line.strip()]
+    if not lines:
+        return []
+    try:
+        existing = engine.secret_list() if kind == "secret" else engine.config_list()
+    except engine.EngineError as exc:
+        raise ValidationError(error_text(exc).message, code=exc.code) from None
+    ids = {item.name: item.id for item in existing}
+    references, targets = [], set()
+    for number, line in lines:
+        try:
+            reference = specs.parse_file_reference(line)
+        except specs.FileError as exc:
+            message = _FILE_ERRORS[exc.code].format(line=number, option=exc.option, value=exc.value, kind=_KINDS[kind])
+            raise ValidationError(message, code="file_reference") from None
+        if reference["name"] not in ids:
+            message = _FILE_ERRORS["missing"].format(line=number, value=reference["name"], kind=_KINDS[kind])
+            raise ValidationError(message, code="missing")
+        path = engine.file_path(engine.FileReference(id="", name="", target=reference["target"]), kind)
+        if path in targets:
+            raise ValidationError(_FILE_ERRORS["twice"].format(line=number, value=path), code="twice")
+        targets.add(path)
+        references.append({**reference, "id": ids[reference["name"]]})
+    return references
 
 
 _GROUP_LEGENDS = {

@@ -34,7 +34,10 @@ SORT_KEYS = {
     "update": lambda row: row.service.update_state,
     "restarts": lambda row: (-row.restarts, row.service.name),
     "changed": lambda row: row.changed_at or datetime.min.replace(tzinfo=UTC),
+    # A stack's services together (services outside any stack first), by name within it.
+    "stack": lambda row: (row.stack, row.service.name.lower()),
 }
+STACK_QUERY = "stack:"  # the filter "stack:NAME": that stack's services only
 
 
 @dataclass
@@ -47,6 +50,11 @@ class ServiceRow:
     @property
     def changed_at(self) -> datetime | None:
         return self.service.updated_at
+
+    @property
+    def stack(self) -> str:
+        """The stack the service belongs to ('docker stack deploy' labels it), or ""."""
+        return self.service.labels.get(engine.STACK_LABEL, "")
 
     @property
     def attention(self) -> list[str]:
@@ -68,6 +76,8 @@ def _matches(service: engine.ServiceSummary, query: str) -> bool:
     if not query:
         return True
     query = query.strip()
+    if query.startswith(STACK_QUERY):
+        return service.labels.get(engine.STACK_LABEL) == query.removeprefix(STACK_QUERY).strip()
     if query.lower() in service.name.lower():
         return True
     key, equals, value = query.partition("=")
@@ -130,6 +140,13 @@ class TaskRow:
 
 
 @dataclass
+class ServiceNetwork:
+    id: str
+    name: str  # the id's first 12 characters when the network is gone
+    aliases: tuple[str, ...]
+
+
+@dataclass
 class ServicePage:
     detail: engine.ServiceDetail
     current: list[TaskRow]
@@ -142,6 +159,12 @@ class ServicePage:
     outlook: str
     health_nodes: list[str]
     jobs: list[Job] = field(default_factory=list)
+    networks: list[ServiceNetwork] = field(default_factory=list)
+
+    @property
+    def stack(self) -> str:
+        """The stack that deployed the service ('docker stack deploy' labels it), or ""."""
+        return self.detail.summary.labels.get(engine.STACK_LABEL, "")
 
     @property
     def config(self) -> engine.ServiceConfig:
@@ -225,7 +248,16 @@ def service_page(*, service_id: str, chart_range: str = "24h") -> ServicePage:
         else "",
         health_nodes=sorted({nodes.get(n, n[:12]) for n in stored_health_nodes(stored.values())}),
         jobs=list(Job.objects.filter(service_id=detail.summary.id)[:5]),
+        networks=_service_networks(detail.config.networks),
     )
+
+
+def _service_networks(attachments: tuple[engine.NetworkAttachment, ...]) -> list[ServiceNetwork]:
+    """The service's networks by name (one more engine call, only for a service on some)."""
+    if not attachments:
+        return []
+    names = {network.id: network.name for network in engine.network_list()}
+    return [ServiceNetwork(a.target, names.get(a.target, a.target[:12]), a.aliases) for a in attachments]
 
 
 def _secret_names(detail: engine.ServiceDetail) -> set[str]:

@@ -333,6 +333,133 @@ def format_mount(mount: engine.Mount) -> str:
     return line.getvalue()
 
 
+# --- secrets and configs, in `docker service create --secret/--config` syntax, both ways -----------
+
+FILE_MODE = re.compile(r"^0?[0-7]{1,3}$")
+FILE_OWNER = re.compile(r"^\d{1,10}$")
+_FILE_OPTIONS = ("source", "src", "target", "uid", "gid", "mode")
+
+
+class FileError(ValueError):
+    """Why a secret or config line is refused: a ``code`` the form words, with the option and value at fault."""
+
+    def __init__(self, code: str, option: str = "", value: str = "") -> None:
+        super().__init__(f"{code}: {option}={value}")
+        self.code, self.option, self.value = code, option, value
+
+
+def parse_file_reference(line: str) -> dict:
+    """ "NAME" or "source=NAME,target=…,uid=…,gid=…,mode=0400", as the CLI reads --secret and --config,
+    with its defaults (target: the name; uid and gid "0"; mode 0444); FileError otherwise. The name is
+    not looked up here (the form does, against the engine)."""
+    reference = {"name": "", "target": "", "uid": "0", "gid": "0", "mode": engine.secrets.DEFAULT_MODE}
+    parts = next(csv.reader([line.strip()]), [])
+    if len(parts) == 1 and "=" not in parts[0]:
+        parts = [f"source={parts[0]}"]
+    for part in parts:
+        key, equals, value = part.strip().partition("=")
+        key, value = key.strip().lower(), value.strip()
+        if key not in _FILE_OPTIONS:
+            raise FileError("unknown", key or part.strip())
+        if not equals or not value:
+            raise FileError("pair", key)
+        if key in ("source", "src"):
+            reference["name"] = value
+        elif key == "target":
+            # A relative target is under Docker's folder (/run/secrets/, or / for a config): not above it.
+            if ".." in value.split("/"):
+                raise FileError("target", key, value)
+            reference["target"] = value
+        elif key in ("uid", "gid"):
+            if not FILE_OWNER.match(value):
+                raise FileError("owner", key, value)
+            reference[key] = value
+        else:
+            if not FILE_MODE.match(value):
+                raise FileError("mode", key, value)
+            reference["mode"] = int(value, 8)
+    if not reference["name"]:
+        raise FileError("source", "source")
+    reference["target"] = reference["target"] or reference["name"]
+    return reference
+
+
+def format_file_reference(reference: engine.FileReference) -> str:
+    """The line the form shows: the options that differ from the CLI's defaults only."""
+    parts = [f"source={reference.name}"]
+    if reference.target != reference.name:
+        parts.append(f"target={reference.target}")
+    for key in ("uid", "gid"):
+        if getattr(reference, key) != "0":
+            parts.append(f"{key}={getattr(reference, key)}")
+    if reference.mode != engine.secrets.DEFAULT_MODE:
+        parts.append(f"mode={reference.mode:04o}")
+    line = io.StringIO()
+    csv.writer(line, lineterminator="").writerow(parts)
+    return line.getvalue()
+
+
+# --- networks, in `docker service create --network` syntax, both ways -------------------------------
+
+# An alias is a DNS name: labels of letters, digits, '-' and '_', separated by dots.
+_ALIAS_LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9_-]*[A-Za-z0-9])?"
+NETWORK_ALIAS = re.compile(rf"^(?=.{{1,255}}$){_ALIAS_LABEL}(?:\.{_ALIAS_LABEL})*$")
+
+
+class NetworkError(ValueError):
+    """Why a network line is refused: a ``code`` the form words, with the option and value at fault."""
+
+    def __init__(self, code: str, option: str = "", value: str = "") -> None:
+        super().__init__(f"{code}: {option}={value}")
+        self.code, self.option, self.value = code, option, value
+
+
+def parse_network(line: str) -> dict:
+    """ "NAME" or "name=NAME,alias=A,alias=B", as the CLI reads --network; NetworkError otherwise.
+    The name (or id) is not looked up here (the form does, against the engine)."""
+    parts = next(csv.reader([line.strip()]), [])
+    if len(parts) == 1 and "=" not in parts[0]:
+        parts = [f"name={parts[0]}"]
+    network = {"name": "", "aliases": []}
+    for part in parts:
+        key, equals, value = part.strip().partition("=")
+        key, value = key.strip().lower(), value.strip()
+        if key not in ("name", "alias"):
+            raise NetworkError("unknown", key or part.strip())
+        if not equals or not value:
+            raise NetworkError("pair", key)
+        if key == "name":
+            network["name"] = value
+        elif not NETWORK_ALIAS.match(value):
+            raise NetworkError("alias", key, value)
+        elif value not in network["aliases"]:
+            network["aliases"].append(value)
+    if not network["name"]:
+        raise NetworkError("name", "name")
+    return network
+
+
+def format_network(attachment: engine.NetworkAttachment, names: dict[str, str]) -> str:
+    """The line the form shows: the network by name (its id when the name is unknown), with its aliases."""
+    name = names.get(attachment.target, attachment.target)
+    if not attachment.aliases:
+        return name
+    line = io.StringIO()
+    csv.writer(line, lineterminator="").writerow([f"name={name}", *(f"alias={alias}" for alias in attachment.aliases)])
+    return line.getvalue()
+
+
+def _network_names(config: engine.ServiceConfig) -> dict[str, str]:
+    """Network id -> name, for a spec that names networks by id (one engine call, none without networks).
+    An engine that does not answer leaves the ids: the form still takes them."""
+    if not config.networks:
+        return {}
+    try:
+        return {network.id: network.name for network in engine.network_list()}
+    except engine.EngineError:
+        return {}
+
+
 def health_text(test: tuple[str, ...] | list[str]) -> str:
     """A health check's test as the one shell line the form shows ("" for none or disabled)."""
     if not test or test[0] == "NONE":
@@ -444,6 +571,49 @@ def _write_mounts(spec: dict, v: dict) -> None:
     container["Mounts"] = mounts
 
 
+def _file_writer(kind: str) -> Callable[[dict, dict], None]:
+    """The writer of the Secrets or Configs list: the form's references (each with the id the form
+    found for its name), every one of them, in the form's order."""
+    key = f"{kind.capitalize()}s"
+
+    def write(spec: dict, v: dict) -> None:
+        container = _path(spec, "TaskTemplate", "ContainerSpec")
+        references = [
+            engine.FileReference(
+                id=r["id"], name=r["name"], target=r["target"], uid=r["uid"], gid=r["gid"], mode=r["mode"]
+            ).to_json(kind)
+            for r in v[f"{kind}s"]
+        ]
+        if references:
+            container[key] = references
+        else:
+            container.pop(key, None)
+
+    return write
+
+
+def _write_networks(spec: dict, v: dict) -> None:
+    """TaskTemplate.Networks from the form's networks (each with the id the form found for its name),
+    in the form's order; a network the service was on keeps what the form does not show (DriverOpts)."""
+    template = _path(spec, "TaskTemplate")
+    existing = {item.get("Target"): item for item in template.get("Networks") or spec.get("Networks") or []}
+    networks = []
+    for n in v.get("networks") or []:
+        attachment = copy.deepcopy(existing.get(n["id"], {}))
+        attachment["Target"] = n["id"]
+        if n["aliases"]:
+            attachment["Aliases"] = list(n["aliases"])
+        else:
+            attachment.pop("Aliases", None)
+        networks.append(attachment)
+    # The top-level Networks of an old spec would attach them twice: the task template's replace them.
+    spec.pop("Networks", None)
+    if networks:
+        template["Networks"] = networks
+    else:
+        template.pop("Networks", None)
+
+
 def _write_healthcheck(spec: dict, v: dict) -> None:
     container = _path(spec, "TaskTemplate", "ContainerSpec")
     base = container.get("Healthcheck") or {}
@@ -518,6 +688,9 @@ GROUPS: dict[str, tuple[tuple[str, ...], Callable[[dict, dict], None]]] = {
     "constraints": (("constraints",), _write_constraints),
     "ports": (("ports",), _write_ports),
     "mounts": (("mounts",), _write_mounts),
+    "networks": (("networks",), _write_networks),
+    "secrets": (("secrets",), _file_writer("secret")),
+    "configs": (("configs",), _file_writer("config")),
     "healthcheck": (
         ("health_cmd", "health_interval", "health_timeout", "health_retries", "health_start_period"),
         _write_healthcheck,
@@ -567,6 +740,7 @@ def form_values(config: engine.ServiceConfig) -> dict:
     """The edit form's initial values: the inverse of the writers. Empty where the spec leaves a
     setting to Docker's default; a choice shows the default it falls back to."""
     health = config.healthcheck or engine.HealthCheck(test=())
+    network_names = _network_names(config)
     restart, resources = config.restart, config.resources
     values = {
         "name": config.name,
@@ -582,6 +756,9 @@ def form_values(config: engine.ServiceConfig) -> dict:
         "constraints": "\n".join(config.constraints),
         "ports": "\n".join(format_port(port) for port in config.ports),
         "mounts": "\n".join(format_mount(mount) for mount in config.mounts),
+        "networks": "\n".join(format_network(item, network_names) for item in config.networks),
+        "secrets": "\n".join(format_file_reference(reference) for reference in config.secrets),
+        "configs": "\n".join(format_file_reference(reference) for reference in config.configs),
         "health_cmd": health_text(health.test),
         "health_interval": go_duration_format(health.interval),
         "health_timeout": go_duration_format(health.timeout),

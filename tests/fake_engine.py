@@ -21,8 +21,10 @@ or the next ``times`` times. Timestamps are moved so the recording looks made ``
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import copy
+import ipaddress
 import itertools
 import json
 import re
@@ -180,6 +182,13 @@ class FakeAPIClient:
         self._inspected_containers: dict[str, dict] = load("inspect_container")
         self._images: dict[str, dict] = load("inspect_image")
         self._events: list[dict] = load("events")
+        # Networks (tests/engine_json/networks.json): the predefined ones, rec-net (attachable, encrypted,
+        # 10.77.0.0/24), rec-front (as the list shows a swarm network no task of this node uses),
+        # rec_stack_default (internal, of the stack rec_stack).
+        self._networks: list[dict] = load("networks")
+        # Secrets and configs (none recorded): {"secret": [...], "config": [...]}, shaped as the engine's.
+        self._files: dict[str, list[dict]] = {"secret": [], "config": []}
+        self.file_data: dict[str, bytes] = {}  # what each create_secret/create_config was sent, by name
         if services is not None:
             self.keep(services)
         self.writes: list[Write] = []
@@ -522,8 +531,211 @@ class FakeAPIClient:
         self._named_write("pull", repository, tag=tag)
         return ""
 
+    # --- secrets and configs, as engine 20.10 answers (checked on the sandbox) --------------------
+
+    def file_add(self, kind: str, name: str, *, data: bytes = b"", labels: dict | None = None) -> str:
+        """A secret or config that exists already; returns its id."""
+        now = datetime.now(UTC).isoformat().replace("+00:00", "Z")
+        object_id = f"fake{kind}{next(self._ids):019d}"
+        spec: dict = {"Name": name, "Labels": dict(labels or {})}
+        if kind == "config":  # the engine never returns a secret's data
+            spec["Data"] = base64.b64encode(data).decode()
+        self._files[kind].append(
+            {"ID": object_id, "Version": {"Index": 11}, "CreatedAt": now, "UpdatedAt": now, "Spec": spec}
+        )
+        return object_id
+
+    def _file_find(self, kind: str, object_id: str) -> dict:
+        for raw in self._files[kind]:
+            if object_id in (raw["ID"], raw["Spec"]["Name"]):
+                return raw
+        raise api_error(404, f"{kind} {object_id} not found")
+
+    def _file_list(self, kind: str, filters: dict | None) -> list[dict]:
+        names = _values((filters or {}).get("name", []))
+        # The engine's name filter matches prefixes (s1 finds s10 too).
+        return [
+            copy.deepcopy(raw)
+            for raw in self._files[kind]
+            if not names or any(raw["Spec"]["Name"].startswith(n) for n in names)
+        ]
+
+    def _file_create(self, kind: str, name: str, data: bytes | str, labels: dict | None) -> dict:
+        self._call(f"create_{kind}", name=name, labels=labels)
+        if any(raw["Spec"]["Name"] == name for raw in self._files[kind]):
+            raise api_error(409, f"rpc error: code = AlreadyExists desc = {kind} {name} already exists")
+        data = data if isinstance(data, bytes) else data.encode()
+        self.writes.append(Write(f"create_{kind}", "", None, {"name": name, "labels": dict(labels or {})}))
+        self.file_data[name] = data
+        return {"ID": self.file_add(kind, name, data=data, labels=labels)}
+
+    def _file_remove(self, kind: str, object_id: str) -> None:
+        self._call(f"remove_{kind}", object_id=object_id)
+        raw = self._file_find(kind, object_id)
+        key = f"{kind.capitalize()}s"
+        users = sorted(
+            service["Spec"]["Name"]
+            for service in self._inspected.values()
+            if any(
+                ref.get(f"{kind.capitalize()}ID") == raw["ID"]
+                for ref in service["Spec"].get("TaskTemplate", {}).get("ContainerSpec", {}).get(key) or []
+            )
+        )
+        if users:
+            raise api_error(
+                400,
+                f"rpc error: code = InvalidArgument desc = {kind} '{raw['Spec']['Name']}' is in use by the following "
+                f"service: {', '.join(users)}",
+            )
+        self.writes.append(Write(f"remove_{kind}", "", None, {}, (object_id,)))
+        self._files[kind].remove(raw)
+
+    def secrets(self, filters: dict | None = None) -> list[dict]:
+        self._call("secrets", filters=filters)
+        return self._file_list("secret", filters)
+
+    def inspect_secret(self, id: str) -> dict:  # noqa: A002 - docker-py's name
+        self._call("inspect_secret", id=id)
+        return copy.deepcopy(self._file_find("secret", id))
+
+    def create_secret(self, name: str, data: bytes | str, labels: dict | None = None, driver=None) -> dict:
+        return self._file_create("secret", name, data, labels)
+
+    def remove_secret(self, id: str) -> bool:  # noqa: A002
+        self._file_remove("secret", id)
+        return True
+
+    def configs(self, filters: dict | None = None) -> list[dict]:
+        self._call("configs", filters=filters)
+        return self._file_list("config", filters)
+
+    def inspect_config(self, id: str) -> dict:  # noqa: A002
+        self._call("inspect_config", id=id)
+        return copy.deepcopy(self._file_find("config", id))
+
+    def create_config(self, name: str, data: bytes | str, labels: dict | None = None, templating=None) -> dict:
+        return self._file_create("config", name, data, labels)
+
+    def remove_config(self, id: str) -> bool:  # noqa: A002
+        self._file_remove("config", id)
+        return True
+
+    # --- networks, as engine 20.10 answers (recorded on the sandbox: networks.json, network_errors.json)
+
+    def network_id(self, name: str) -> str:
+        return self._network_find(name)["Id"]
+
+    def _network_find(self, network: str) -> dict:
+        # The engine takes an id, a name or a unique prefix of an id.
+        for raw in self._networks:
+            if network in (raw["Id"], raw["Name"]):
+                return raw
+        matches = [raw for raw in self._networks if raw["Id"].startswith(network)]
+        if len(matches) == 1:
+            return matches[0]
+        raise _network_error("network_missing", "nosuchnetwork", network)
+
+    def networks(self, names=None, ids=None, filters: dict | None = None) -> list[dict]:
+        self._call("networks", filters=filters)
+        label = (filters or {}).get("label")
+        return [copy.deepcopy(raw) for raw in self._networks if not label or _label_matches(raw["Labels"] or {}, label)]
+
+    def inspect_network(self, net_id: str, verbose=None, scope=None) -> dict:
+        self._call("inspect_network", net_id=net_id)
+        return copy.deepcopy(self._network_find(net_id))
+
+    def create_network(
+        self,
+        name: str,
+        driver=None,
+        options=None,
+        ipam=None,
+        check_duplicate=None,
+        internal=False,
+        labels=None,
+        enable_ipv6=False,
+        attachable=None,
+        scope=None,
+        ingress=None,
+    ) -> dict:
+        self._call("create_network", name=name)
+        if any(raw["Name"] == name for raw in self._networks):
+            raise _network_error("network_exists", "rec-front", name)
+        network_id = f"fakenetwork{next(self._ids):014d}"
+        configs = [{key: value for key, value in pool.items() if value} for pool in (ipam or {}).get("Config") or []]
+        for config in configs:  # the engine fills the gateway in: the subnet's first address
+            config.setdefault("Gateway", str(next(ipaddress.ip_network(config["Subnet"]).hosts())))
+        raw = {
+            "Name": name,
+            "Id": network_id,
+            "Created": datetime.now(UTC).isoformat().replace("+00:00", "Z"),
+            "Scope": scope or "swarm",
+            "Driver": driver,
+            "EnableIPv6": enable_ipv6,
+            "IPAM": {
+                "Driver": "default",
+                "Options": None,
+                "Config": configs or [{"Subnet": "10.0.9.0/24", "Gateway": "10.0.9.1"}],
+            },
+            "Internal": internal,
+            "Attachable": bool(attachable),
+            "Ingress": False,
+            "ConfigFrom": {"Network": ""},
+            "ConfigOnly": False,
+            "Containers": None,
+            "Options": {"com.docker.network.driver.overlay.vxlanid_list": "4200", **(options or {})},
+            "Labels": dict(labels or {}),
+        }
+        kept = {
+            "driver": driver,
+            "options": options,
+            "ipam": ipam,
+            "internal": internal,
+            "labels": labels,
+            "attachable": attachable,
+            "scope": scope,
+            "check_duplicate": check_duplicate,
+        }
+        self.writes.append(Write("create_network", "", None, copy.deepcopy(kept), (name,)))
+        self._networks.append(raw)
+        return {"Id": network_id, "Warning": ""}
+
+    def remove_network(self, net_id: str) -> None:
+        self._call("remove_network", net_id=net_id)
+        raw = self._network_find(net_id)
+        if raw["Name"] in ("bridge", "host", "none"):
+            raise _network_error("network_predefined", "bridge", raw["Name"])
+        users = [
+            service["ID"]
+            for service in self._inspected.values()
+            if any(
+                item.get("Target") == raw["Id"]
+                for item in service["Spec"].get("TaskTemplate", {}).get("Networks") or []
+            )
+        ]
+        if users:
+            error = recorded_network_error("network_in_use_service")
+            words = re.sub(
+                r"network \S+ is in use by service \S+",
+                f"network {raw['Id']} is in use by service {users[0]}",
+                error["explanation"],
+            )
+            raise api_error(error["status_code"], words)
+        self.writes.append(Write("remove_network", "", None, {}, (net_id,)))
+        self._networks.remove(raw)
+
     def close(self) -> None:
         pass
+
+
+def recorded_network_error(name: str) -> dict:
+    return dict(_recording("network_errors")["data"][name])
+
+
+def _network_error(name: str, recorded_name: str, name_now: str) -> APIError:
+    """A recorded network refusal, naming ``name_now`` where the recording named ``recorded_name``."""
+    error = recorded_network_error(name)
+    return api_error(error["status_code"], error["explanation"].replace(recorded_name, name_now))
 
 
 def json_dumps(value: object) -> str:

@@ -226,6 +226,9 @@ def test_the_image_has_no_data_no_key_and_its_labels(panel_image):
         "run", "--rm", "--entrypoint", "sh", panel_image, "-c", "ls -A /data; find / -xdev -name secret_key"
     )
     assert listing == ""
+    # The Docker CLI that deploys stacks (settings.SWARMDECK_DOCKER_CLI), runnable by the panel's user.
+    version = docker_cli("run", "--rm", "--user", "10001", "--entrypoint", "docker", panel_image, "--version")
+    assert version.startswith("Docker version "), version
     labels = json.loads(docker_cli("inspect", "-f", "{{json .Config.Labels}}", panel_image))
     assert labels["org.opencontainers.image.version"]
     assert labels["org.opencontainers.image.revision"]
