@@ -50,18 +50,15 @@ def handoff_put(*, job_id: int, name: str, value: bytes) -> None:
 
 def handoff_take(*, job_id: int, name: str) -> bytes:
     """The value, removed from Redis as it is read; HandoffLost when it is not there (any more)."""
-    sealed = _redis().getdel(_key(job_id, name))
-    if sealed is None:
-        raise HandoffLost(name)
-    try:
-        return _fernet().decrypt(sealed)
-    except InvalidToken:
-        raise HandoffLost(name) from None
+    return _open(_redis().getdel(_key(job_id, name)), name)
 
 
 def handoff_peek(*, job_id: int, name: str) -> bytes:
     """The value, left in Redis: for a job that may be retried after this attempt (take it at the end)."""
-    sealed = _redis().get(_key(job_id, name))
+    return _open(_redis().get(_key(job_id, name)), name)
+
+
+def _open(sealed: bytes | None, name: str) -> bytes:
     if sealed is None:
         raise HandoffLost(name)
     try:
