@@ -178,6 +178,33 @@ def test_an_unreachable_engine_is_retried_with_backoff_and_shown(monkeypatch):
 
 
 @pytest.mark.django_db
+def test_a_database_error_does_not_end_the_watcher(monkeypatch, fake_engine):
+    """A database that fails for a moment (restarted, or migrated by a deploy) does not end the
+    watcher: it connects again (and replays the events since its cursor, as after any reconnect)."""
+    from django.db import OperationalError
+
+    waits, failures = [], [OperationalError("no such column: services_serviceevent.params")]
+    watcher = SwarmWatcher(name="test")
+    real_follow = watcher.follow
+
+    def follow():
+        if failures:
+            raise failures.pop()
+        watcher.stopping.set()
+        real_follow()
+
+    monkeypatch.setattr(watcher, "follow", follow)
+    monkeypatch.setattr(watcher.stopping, "wait", waits.append)
+    # Closing the test's own connection (as the loop does after a failure) would end the test's transaction.
+    monkeypatch.setattr("watcher.loop.close_old_connections", lambda: None)
+
+    watcher.run()
+
+    assert waits == [1.0]  # one back-off, then connected again
+    assert not failures
+
+
+@pytest.mark.django_db
 def test_containers_outside_swarm_are_ignored():
     event = _event("start", {"name": "standalone"})
 

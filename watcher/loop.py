@@ -19,7 +19,7 @@ import threading
 import time
 
 from django.conf import settings
-from django.db import close_old_connections
+from django.db import DatabaseError, close_old_connections
 
 import engine
 from history import recorder
@@ -75,6 +75,14 @@ class SwarmWatcher:
                 problem = {"detail": exc.detail, "seconds": round(backoff), "host": settings.DOCKER_HOST}
                 self.status(Watcher.State.RECONNECTING, exc.code, problem)
                 logger.warning("%s (%s); reconnecting in %.0fs", words, exc.detail, backoff)
+                self.stopping.wait(backoff)
+                backoff = min(backoff * 2, MAX_BACKOFF)
+            except DatabaseError as exc:
+                if self.stopping.is_set():
+                    break
+                # The database went away (restarted, or its schema is being migrated): the events not
+                # recorded are replayed from the cursor once it answers again, so nothing is lost.
+                logger.warning("the database failed (%s); reconnecting in %.0fs", exc, backoff)
                 self.stopping.wait(backoff)
                 backoff = min(backoff * 2, MAX_BACKOFF)
             finally:
