@@ -7,6 +7,7 @@ idempotency, the diff between deploys, the rollback and the removal."""
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 from pathlib import Path
 
@@ -384,11 +385,14 @@ def test_the_stack_page_shows_its_services_and_the_escaped_diff_between_deploys(
     assert 'data-stack="shop"' in listing and 'data-services="1"' in listing
 
 
-def test_the_services_list_has_the_stack_column_and_filter(panel_client, stack_listing):
+def test_the_services_list_names_each_services_stack_filters_and_groups_by_it(panel_client, stack_listing):
     _stack_of(stack_listing, "shop", [MOUNTS])
     page = panel_client.get(reverse("services:list") + "?q=stack:shop").content.decode()
     assert MOUNTS in page and "rec-web" not in page
-    assert f'href="{reverse("stacks:detail", args=["shop"])}"' in page
+    assert f'class="stack-chip" href="{reverse("stacks:detail", args=["shop"])}"' in page
+    grouped = panel_client.get(reverse("services:list") + "?sort=stack").content.decode()
+    names = re.findall(r'<td class="name"><a href="\w+/">([\w-]+)</a>', grouped)
+    assert names[-1] == MOUNTS  # the services outside any stack first, then the stack's
 
 
 def test_a_rollback_asks_a_deploy_of_the_earlier_file_pointing_back(
