@@ -72,6 +72,7 @@ INSTALLED_APPS = [
     "networks",
     "swarm_secrets",
     "configs",
+    "metrics",
 ]
 
 MIDDLEWARE = [
@@ -203,6 +204,10 @@ if env_bool("SWARMDECK_BEHIND_PROXY"):
 # failed logins are counted per client address, so behind a proxy that is not listed here every
 # client would share the proxy's address. A request from any other address names itself.
 SWARMDECK_TRUSTED_PROXIES = env_networks("SWARMDECK_TRUSTED_PROXIES")
+# /metrics (metrics/): a scraper shows this bearer token, or comes from one of these networks
+# (this machine only, unless set).
+SWARMDECK_METRICS_TOKEN = env_secret("SWARMDECK_METRICS_TOKEN")
+SWARMDECK_METRICS_NETWORKS = env_networks("SWARMDECK_METRICS_NETWORKS") or ["127.0.0.0/8", "::1/128"]
 
 # Sessions end after this long without a request the user made (a page left open, whose live
 # updates re-read it, does not count), and in any case this long after the login.

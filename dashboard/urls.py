@@ -12,6 +12,7 @@ from . import health, views
 urlpatterns = [
     path("", views.overview, name="overview"),
     path("healthz", health.healthz, name="healthz"),
+    path("metrics", include("metrics.urls")),
     # Browsers ask for /favicon.ico whatever the page links: send them to the SVG (lazy: static files resolve late).
     path(
         "favicon.ico",
