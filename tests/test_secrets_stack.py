@@ -229,3 +229,30 @@ def test_a_person_creates_a_secret_and_sees_it_listed(stack, page, admin_login, 
         assert value not in page.content()
     finally:
         _cleanup(docker_client, service=f"none-{tag}", prefix=name)
+
+
+def test_secrets_configs_and_networks_made_outside_the_panel_appear_live(stack, page, admin_login, docker_client):
+    """The docker CLI's way in, not the panel's: the engine's secret, config and network events reach
+    the open lists through the watcher's hints, with no reload."""
+    tag = uuid.uuid4().hex[:6]
+    secret_name, config_name, network_name = f"t-live-s-{tag}", f"t-live-c-{tag}", f"t-live-n-{tag}"
+    made = []
+    try:
+        browser_login(page, stack.url, admin_login)
+        pages = {}
+        for path in ("secrets", "configs", "networks"):
+            pages[path] = page if not pages else page.context.new_page()
+            pages[path].goto(f"{stack.url}/{path}/")
+            expect(pages[path].locator("[data-live]")).to_have_attribute("data-live-state", "connected")
+            pages[path].evaluate("window.__not_reloaded = true")
+
+        made.append(docker_client.secrets.create(name=secret_name, data=b"x", labels={TEST_LABEL: "1"}))
+        made.append(docker_client.configs.create(name=config_name, data=b"y", labels={TEST_LABEL: "1"}))
+        made.append(docker_client.networks.create(network_name, driver="overlay", labels={TEST_LABEL: "1"}))
+
+        for path, name in (("secrets", secret_name), ("configs", config_name), ("networks", network_name)):
+            expect(pages[path].locator("tr", has_text=name)).to_be_visible(timeout=20_000)
+            assert pages[path].evaluate("window.__not_reloaded") is True
+    finally:
+        for thing in made:
+            thing.remove()
