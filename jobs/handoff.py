@@ -9,13 +9,13 @@ the job with "handoff_lost": the user enters it again, nothing half-made is left
 
 from __future__ import annotations
 
-import base64
 import functools
 
 import redis
-from cryptography.fernet import Fernet, InvalidToken, MultiFernet
+from cryptography.fernet import InvalidToken, MultiFernet
 from django.conf import settings
-from django.utils.crypto import salted_hmac
+
+from dashboard.sealing import fernet
 
 HANDOFF_SECONDS = 3600  # a queued job normally starts within a second; an hour covers a worker restart
 
@@ -30,13 +30,7 @@ def _redis() -> redis.Redis:
 
 
 def _fernet() -> MultiFernet:
-    """SECRET_KEY's key first, then its fallbacks': a hand-off across a key rotation still opens."""
-
-    def key(secret: str) -> Fernet:
-        digest = salted_hmac("swarmdeck.jobs.handoff", "job hand-off", secret=secret, algorithm="sha256").digest()
-        return Fernet(base64.urlsafe_b64encode(digest))
-
-    return MultiFernet([key(settings.SECRET_KEY), *(key(old) for old in settings.SECRET_KEY_FALLBACKS)])
+    return fernet(salt="swarmdeck.jobs.handoff", purpose="job hand-off")
 
 
 def _key(job_id: int, name: str) -> str:

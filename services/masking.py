@@ -10,14 +10,13 @@ SECRET_KEY, and the sealed values are dropped from the job's row once it has use
 
 from __future__ import annotations
 
-import base64
 import re
 from collections.abc import Collection, Iterable
 
-from cryptography.fernet import Fernet, InvalidToken, MultiFernet
-from django.conf import settings
-from django.utils.crypto import salted_hmac
+from cryptography.fernet import InvalidToken, MultiFernet
 from django.utils.translation import gettext as _
+
+from dashboard.sealing import fernet
 
 # Substrings of variable names whose values are hidden; "PASS" also covers PASSWORD and PASSWD.
 SECRET_MARKERS = ("PASS", "TOKEN", "SECRET", "KEY", "CREDENTIAL", "PRIVATE")
@@ -118,13 +117,7 @@ def _values(env: list[str]) -> dict[str, str]:
 
 
 def _fernet() -> MultiFernet:
-    """Keys derived from SECRET_KEY (then its fallbacks, so a job queued before a key rotation still opens)."""
-
-    def key(secret: str) -> Fernet:
-        digest = salted_hmac("swarmdeck.services.masking", "job secrets", secret=secret, algorithm="sha256").digest()
-        return Fernet(base64.urlsafe_b64encode(digest))
-
-    return MultiFernet([key(settings.SECRET_KEY), *(key(old) for old in settings.SECRET_KEY_FALLBACKS)])
+    return fernet(salt="swarmdeck.services.masking", purpose="job secrets")
 
 
 def seal(value: str) -> dict:
