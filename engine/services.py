@@ -14,6 +14,7 @@ from .client import engine_errors, image_parts, post_json, when
 from .errors import NoPreviousSpec, NotScalable, ServiceConflict, ServiceNotFound
 from .networks import NetworkAttachment, service_networks
 from .secrets import FileReference, file_references
+from .stacks import STACK_LABEL
 
 # --- typed read models of a service's spec ------------------------------------------------------
 # The pages, forms and explanations read these, never the engine's JSON. A value is None where the
@@ -253,6 +254,11 @@ class ServiceSummary:
     @property
     def converged(self) -> bool:
         return self.tasks_running == self.tasks_desired
+
+    @property
+    def stack(self) -> str:
+        """The stack that deployed the service ('docker stack deploy' labels it), or ""."""
+        return self.labels.get(STACK_LABEL, "")
 
 
 @dataclass(frozen=True)

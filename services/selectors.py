@@ -53,8 +53,7 @@ class ServiceRow:
 
     @property
     def stack(self) -> str:
-        """The stack the service belongs to ('docker stack deploy' labels it), or ""."""
-        return self.service.labels.get(engine.STACK_LABEL, "")
+        return self.service.stack
 
     @property
     def attention(self) -> list[str]:
@@ -163,8 +162,7 @@ class ServicePage:
 
     @property
     def stack(self) -> str:
-        """The stack that deployed the service ('docker stack deploy' labels it), or ""."""
-        return self.detail.summary.labels.get(engine.STACK_LABEL, "")
+        return self.detail.summary.stack
 
     @property
     def config(self) -> engine.ServiceConfig:
