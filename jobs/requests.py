@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 
 from django.conf import settings
 from django.db import transaction
 
 from live import push
 
+from .handoff import handoff_put
 from .models import Job
 from .states import job_finish, step_new
 
@@ -25,6 +27,7 @@ def job_request(
     target_id: str = "",
     target_name: str = "",
     params: dict | None = None,
+    handoff: Mapping[str, bytes] | None = None,
     user=None,
 ) -> Job:
     """Persist a job (of a service, a node, or a stack, network, secret or config: the target) and
@@ -42,6 +45,10 @@ def job_request(
         requested_by=user,
         steps=[step_new("queued", user=user.get_username() if user else "-")],
     )
+
+    # Handed off before the worker can hear of the job: outside a transaction on_commit runs at once.
+    for name, value in (handoff or {}).items():
+        handoff_put(job_id=job.id, name=name, value=value)
 
     def committed() -> None:
         # The worker first, so it starts as soon as it can; then the lists of jobs (and the

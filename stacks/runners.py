@@ -29,15 +29,19 @@ STUCK_UPDATE_STATES = frozenset({UpdateState.PAUSED, UpdateState.ROLLBACK_PAUSED
 REFUSED_SECONDS = 30
 
 
-def job_deploy_request(*, deploy: StackDeploy, files: dict[str, str], user=None) -> Job:
+def job_deploy_request(
+    *, deploy: StackDeploy, files: dict[str, str], uploads: dict[str, bytes] | None = None, user=None
+) -> Job:
     """Ask for the deploy of ``deploy`` (a rollback when it rolls back to an earlier one); ``files``
-    maps each `file:` path of its compose file to the name its content is handed off under."""
+    maps each `file:` path of its compose file to the name its content is handed off under, and
+    ``uploads`` holds those contents by name."""
     kind = Job.Kind.STACK_ROLLBACK if deploy.rollback_of_id else Job.Kind.STACK_DEPLOY
     job = job_request(
         kind=kind,
         target_id=deploy.stack_name,
         target_name=deploy.stack_name,
         params={"deploy_id": deploy.id, "files": files},
+        handoff={name: (uploads or {})[name] for name in set(files.values())},
         user=user,
     )
     StackDeploy.objects.filter(id=deploy.id).update(job=job)

@@ -12,7 +12,6 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_http_methods
 
 import engine
-from jobs.handoff import handoff_put
 from jobs.messages import error_text
 from live.rereads import reread_once_per_change
 from services.masking import mask_value
@@ -61,9 +60,7 @@ def _deploy(request, form: DeployForm):
             file_names=sorted(set(checked.files.values())),
             requested_by=request.user,
         )
-        job = runners.job_deploy_request(deploy=deploy, files=checked.files, user=request.user)
-        for upload in set(checked.files.values()):
-            handoff_put(job_id=job.id, name=upload, value=data["files"][upload])
+        job = runners.job_deploy_request(deploy=deploy, files=checked.files, uploads=data["files"], user=request.user)
     return redirect("jobs:detail", job_id=job.id)
 
 
@@ -109,9 +106,7 @@ def stack_rollback(request, name: str, deploy_id: int):
                 requested_by=request.user,
                 rollback_of=earlier,
             )
-            job = runners.job_deploy_request(deploy=deploy, files=checked.files, user=request.user)
-            for upload in set(checked.files.values()):
-                handoff_put(job_id=job.id, name=upload, value=files[upload])
+            job = runners.job_deploy_request(deploy=deploy, files=checked.files, uploads=files, user=request.user)
         return redirect("jobs:detail", job_id=job.id)
     diff = selectors.compose_diff(current.compose, earlier.compose) if current else []
     return render(request, "stacks/rollback.html", {"form": form, "name": name, "deploy": earlier, "diff": diff})

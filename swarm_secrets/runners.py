@@ -14,7 +14,7 @@ from functools import wraps
 from django.conf import settings
 
 import engine
-from jobs.handoff import HandoffLost, handoff_drop, handoff_peek, handoff_put
+from jobs.handoff import HandoffLost, handoff_drop, handoff_peek
 from jobs.models import Job
 from jobs.requests import job_request
 from jobs.runner import JobOutcome
@@ -47,9 +47,7 @@ def _engine(kind: str) -> dict[str, Callable]:
 
 def job_create_request(*, kind: str, name: str, data: bytes, user=None) -> Job:
     """Ask for the creation; the content goes to the hand-off, the row holds the name only."""
-    job = job_request(kind=KINDS[kind]["create"], target_name=name, user=user)
-    handoff_put(job_id=job.id, name=CONTENT, value=data)
-    return job
+    return job_request(kind=KINDS[kind]["create"], target_name=name, handoff={CONTENT: data}, user=user)
 
 
 def job_remove_request(*, kind: str, object_id: str, name: str, user=None) -> Job:
@@ -57,15 +55,14 @@ def job_remove_request(*, kind: str, object_id: str, name: str, user=None) -> Jo
 
 
 def job_rotate_request(*, secret: engine.SecretSnapshot, new_name: str, data: bytes, user=None) -> Job:
-    job = job_request(
+    return job_request(
         kind=Job.Kind.SECRET_ROTATE,
         target_id=secret.id,
         target_name=secret.name,
         params={"new_name": new_name},
+        handoff={CONTENT: data},
         user=user,
     )
-    handoff_put(job_id=job.id, name=CONTENT, value=data)
-    return job
 
 
 # --- running --------------------------------------------------------------------------------------
