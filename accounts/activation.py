@@ -16,6 +16,7 @@ from django.utils import timezone
 
 from . import sessions
 from .models import Installation, Profile, SetupToken
+from .roles import Role
 
 logger = logging.getLogger("swarmdeck.activation")
 
@@ -118,7 +119,7 @@ def panel_activate(*, raw_token: str, nonce: str, username: str | None = None):
                 is_superuser=True,
             )
             Installation.objects.create(admin=user)
-            Profile.objects.create(user=user)
+            Profile.objects.create(user=user, role=Role.ADMIN)
             # Every other token dies with the activation.
             SetupToken.objects.filter(used_at__isnull=True).update(used_at=now)
     except IntegrityError as exc:

@@ -2,6 +2,8 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from .roles import Role
+
 
 class Installation(models.Model):
     """Exactly one row once the panel is activated; the unique singleton makes a second one impossible."""
@@ -43,6 +45,7 @@ class SetupToken(models.Model):
 class Profile(models.Model):
     user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="profile")
     language = models.CharField(_("language"), max_length=10, blank=True, choices=settings.LANGUAGES)
+    role = models.CharField(_("role"), max_length=10, choices=Role.choices, default=Role.VIEWER)
 
     class Meta:
         verbose_name = _("profile")

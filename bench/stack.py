@@ -250,5 +250,5 @@ from django.contrib.auth import get_user_model
 from accounts.models import Installation, Profile
 user = get_user_model().objects.create_user("admin", password=os.environ["BENCH_PW"], is_staff=True, is_superuser=True)
 Installation.objects.create(admin=user, wizard_done_at=user.date_joined)
-Profile.objects.create(user=user)
+Profile.objects.create(user=user, role="admin")
 """

@@ -73,6 +73,10 @@ INSTALLED_APPS = [
     "swarm_secrets",
     "configs",
     "metrics",
+    "users",
+    "api",
+    "hooks",
+    "notifications",
 ]
 
 MIDDLEWARE = [
@@ -109,6 +113,7 @@ TEMPLATES = [
                 "django.template.context_processors.i18n",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "accounts.context_processors.role",
             ],
         },
     },

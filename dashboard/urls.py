@@ -34,4 +34,9 @@ urlpatterns = [
     # swarm_secrets/ and templates/swarm_secrets/: a package named "secrets" would hide Python's own.
     path("secrets/", include("swarm_secrets.urls")),
     path("configs/", include("configs.urls")),
+    path("users/", include("users.urls")),
+    # The JSON API (api/v1/) and the pages where users make their tokens (api/tokens/).
+    path("api/", include("api.urls")),
+    path("hooks/", include("hooks.urls")),
+    path("notifications/", include("notifications.urls")),
 ]

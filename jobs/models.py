@@ -38,6 +38,13 @@ class Job(models.Model):
         ROLLED_BACK = "rolled_back", _("Rolled back")
         PAUSED = "paused", _("Paused")
 
+    class Via(models.TextChoices):
+        """How the request reached the panel: the audit trail's second half, beside who made it."""
+
+        PANEL = "panel", _("the panel")
+        API = "api", _("an API token")
+        HOOK = "hook", _("a deploy hook")
+
     FINISHED_STATES = (State.SUCCEEDED, State.FAILED, State.ROLLED_BACK, State.PAUSED)
 
     kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices)
@@ -67,6 +74,9 @@ class Job(models.Model):
     requested_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, verbose_name=_("requested by")
     )
+    # With the API, the token's name; with a hook, the hook's (a hook's job has no requesting user).
+    via = models.CharField(_("requested through"), max_length=10, choices=Via.choices, default=Via.PANEL, db_default=Via.PANEL)
+    via_name = models.CharField(_("token or hook"), max_length=100, blank=True, default="", db_default="")
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     started_at = models.DateTimeField(_("started"), null=True, blank=True)
     heartbeat_at = models.DateTimeField(_("heartbeat"), null=True, blank=True)

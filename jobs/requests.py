@@ -6,7 +6,10 @@ import logging
 from collections.abc import Mapping
 
 from django.conf import settings
+from django.core.exceptions import PermissionDenied
 from django.db import transaction
+
+from accounts.roles import Role, user_may
 
 from live import push
 
@@ -29,10 +32,19 @@ def job_request(
     params: dict | None = None,
     handoff: Mapping[str, bytes] | None = None,
     user=None,
+    via: str = Job.Via.PANEL,
+    via_name: str = "",
 ) -> Job:
     """Persist a job (of a service, a node, or a stack, network, secret or config: the target) and
-    hand it to the worker once the row is committed."""
+    hand it to the worker once the row is committed.
+
+    A user's request is refused (PermissionDenied) when the kind takes a role above theirs,
+    whichever view, API call or form asked; the panel's own jobs (image updates, deploy hooks) have
+    no user and were allowed when they were set up.
+    """
     user = user if user is not None and user.is_authenticated else None
+    if user is not None and not user_may(user, role_needed(kind)):
+        raise PermissionDenied(role_needed(kind).value)
     job = Job.objects.create(
         kind=kind,
         service_id=service_id,
@@ -43,6 +55,8 @@ def job_request(
         target_name=target_name,
         params=params or {},
         requested_by=user,
+        via=via,
+        via_name=via_name[:100],
         steps=[step_new("queued", user=user.get_username() if user else "-")],
     )
 
@@ -59,6 +73,24 @@ def job_request(
 
     transaction.on_commit(committed)
     return job
+
+
+# What an operator may ask for: the day-to-day changes of a running service. Every other kind
+# (creating and removing, stacks, nodes, networks, secrets, configs) takes an admin.
+OPERATOR_KINDS = frozenset(
+    {
+        Job.Kind.SCALE,
+        Job.Kind.UPDATE,
+        Job.Kind.REDEPLOY,
+        Job.Kind.ROLLBACK,
+        Job.Kind.UPDATE_CHECK,
+        Job.Kind.IMAGE_UPDATE,
+    }
+)
+
+
+def role_needed(kind: str) -> Role:
+    return Role.OPERATOR if kind in OPERATOR_KINDS else Role.ADMIN
 
 
 def job_enqueue(job_id: int) -> None:

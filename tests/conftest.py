@@ -98,8 +98,38 @@ def admin_login(db) -> Login:
     password = password_generate()
     user = get_user_model().objects.create_user("admin", password=password, is_staff=True, is_superuser=True)
     Installation.objects.create(admin=user, wizard_done_at=user.date_joined)
-    Profile.objects.create(user=user)
+    Profile.objects.create(user=user, role="admin")
     return Login("admin", password)
+
+
+@pytest.fixture
+def make_user(admin_login):
+    """Another user of the activated panel, with the role given (viewer, operator or admin)."""
+    from django.contrib.auth import get_user_model
+
+    from accounts.activation import password_generate
+    from accounts.models import Profile
+
+    def make(username: str, role: str) -> Login:
+        password = password_generate()
+        user = get_user_model().objects.create_user(username, password=password)
+        Profile.objects.create(user=user, role=role)
+        return Login(username, password)
+
+    return make
+
+
+@pytest.fixture
+def role_client(client, make_user):
+    """A Django test client logged in as a new user of the role given: ``role_client("viewer")``."""
+    from django.contrib.auth import get_user_model
+
+    def login(role: str):
+        make_user(role, role)
+        client.force_login(get_user_model().objects.get(username=role))
+        return client
+
+    return login
 
 
 @pytest.fixture
