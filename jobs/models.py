@@ -75,7 +75,9 @@ class Job(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, verbose_name=_("requested by")
     )
     # With the API, the token's name; with a hook, the hook's (a hook's job has no requesting user).
-    via = models.CharField(_("requested through"), max_length=10, choices=Via.choices, default=Via.PANEL, db_default=Via.PANEL)
+    via = models.CharField(
+        _("requested through"), max_length=10, choices=Via.choices, default=Via.PANEL, db_default=Via.PANEL
+    )
     via_name = models.CharField(_("token or hook"), max_length=100, blank=True, default="", db_default="")
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     started_at = models.DateTimeField(_("started"), null=True, blank=True)

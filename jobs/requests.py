@@ -10,7 +10,6 @@ from django.core.exceptions import PermissionDenied
 from django.db import transaction
 
 from accounts.roles import Role, user_may
-
 from live import push
 
 from .handoff import handoff_put
