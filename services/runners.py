@@ -20,9 +20,17 @@ from jobs.states import job_step
 from . import masking, specs
 
 
-def job_scale_request(*, service: engine.ServiceSummary, replicas: int, user=None) -> Job:
+def job_scale_request(
+    *, service: engine.ServiceSummary, replicas: int, user=None, via: str = Job.Via.PANEL, via_name: str = ""
+) -> Job:
     return job_request(
-        kind=Job.Kind.SCALE, service_id=service.id, service_name=service.name, params={"replicas": replicas}, user=user
+        kind=Job.Kind.SCALE,
+        service_id=service.id,
+        service_name=service.name,
+        params={"replicas": replicas},
+        user=user,
+        via=via,
+        via_name=via_name,
     )
 
 
@@ -30,27 +38,47 @@ def job_create_request(*, values: dict, user=None) -> Job:
     return job_request(kind=Job.Kind.CREATE, service_name=values["name"], params={"values": values}, user=user)
 
 
-def job_update_request(*, service: engine.ServiceSummary, groups: dict, user=None) -> Job:
+def job_update_request(
+    *, service: engine.ServiceSummary, groups: dict, user=None, via: str = Job.Via.PANEL, via_name: str = ""
+) -> Job:
     return job_request(
-        kind=Job.Kind.UPDATE, service_id=service.id, service_name=service.name, params={"groups": groups}, user=user
+        kind=Job.Kind.UPDATE,
+        service_id=service.id,
+        service_name=service.name,
+        params={"groups": groups},
+        user=user,
+        via=via,
+        via_name=via_name,
     )
 
 
-def job_redeploy_request(*, service: engine.ServiceSummary, force_update: int, user=None) -> Job:
+def job_redeploy_request(
+    *, service: engine.ServiceSummary, force_update: int, user=None, via: str = Job.Via.PANEL, via_name: str = ""
+) -> Job:
     return job_request(
         kind=Job.Kind.REDEPLOY,
         service_id=service.id,
         service_name=service.name,
         params={"force_update": force_update},
         user=user,
+        via=via,
+        via_name=via_name,
     )
 
 
-def job_rollback_request(*, service: engine.ServiceSummary, user=None) -> Job:
+def job_rollback_request(
+    *, service: engine.ServiceSummary, user=None, via: str = Job.Via.PANEL, via_name: str = ""
+) -> Job:
     # The version the user looked at: the rollback is sent only from there, never twice.
     params = {"from_version": service.version}
     return job_request(
-        kind=Job.Kind.ROLLBACK, service_id=service.id, service_name=service.name, params=params, user=user
+        kind=Job.Kind.ROLLBACK,
+        service_id=service.id,
+        service_name=service.name,
+        params=params,
+        user=user,
+        via=via,
+        via_name=via_name,
     )
 
 
