@@ -8,7 +8,7 @@ from django.urls import reverse_lazy
 from django.utils import translation
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_http_methods
+from django.views.decorators.http import require_GET, require_http_methods
 from django.views.i18n import JavaScriptCatalog
 from django.views.i18n import set_language as django_set_language
 
@@ -18,6 +18,7 @@ from . import activation, sessions, wizard
 from .access import activation_not_required
 from .forms import ActivationForm, LanguageForm, UpdatesForm
 from .models import Installation
+from .roles import admin_required
 
 # In the session, between the link and the activation.
 ACTIVATION_TOKEN = "swarmdeck.activation_token"  # noqa: S105 - a session key, not a secret
@@ -122,11 +123,13 @@ class PasswordChangeView(auth_views.PasswordChangeView):
 password_change = PasswordChangeView.as_view()
 
 
+@require_GET
 def password_changed(request):
     messages.success(request, _("Your password was changed."))
     return redirect("overview")
 
 
+@admin_required
 @require_http_methods(["GET", "POST"])
 def setup(request, step: str | None = None):
     installation = Installation.objects.get()

@@ -9,6 +9,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods
 
 import engine
+from accounts.roles import admin_required
 from jobs.messages import error_text
 from live.rereads import reread_once_per_change
 from swarm_secrets import runners
@@ -41,6 +42,7 @@ def config_detail(request, config_id: str):
     return render(request, template, {"page": page, "error": error, "config_id": config_id})
 
 
+@admin_required
 @require_http_methods(["GET", "POST"])
 def config_create(request):
     form = ConfigCreateForm(request.POST or None, request.FILES or None)
@@ -65,6 +67,7 @@ def with_config(view):
     return wrapped
 
 
+@admin_required
 @require_http_methods(["GET", "POST"])
 @with_config
 def config_remove(request, config: engine.ConfigSnapshot, uses: list[engine.ServiceUse]):

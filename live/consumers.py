@@ -10,16 +10,23 @@ from django.conf import settings
 from django.utils import timezone
 
 from accounts import sessions
+from accounts.roles import Role, role_allows, role_of
 
 from . import push
 
 # An application close code (4000-4999): static/js/live.js reloads the page instead of
 # reconnecting, which takes a logged-out browser to the login page.
 CLOSE_UNAUTHENTICATED = 4401
+# The user's role does not allow the page: reloading shows the page's own 403.
+CLOSE_FORBIDDEN = 4403
 
 
 class GroupConsumer(AsyncJsonWebsocketConsumer):
     """A logged-in user's socket, in its groups and its session's: closed when the session ends."""
+
+    # The role a socket takes (accounts/roles.py), checked when it connects: every page with a
+    # socket today is one a viewer reads.
+    role_needed = Role.VIEWER
 
     def group_names(self) -> list[str]:
         raise NotImplementedError
@@ -28,6 +35,9 @@ class GroupConsumer(AsyncJsonWebsocketConsumer):
         user = self.scope.get("user")
         if user is None or not user.is_authenticated:
             await self.close(code=CLOSE_UNAUTHENTICATED)
+            return
+        if not role_allows(await database_sync_to_async(role_of)(user), self.role_needed):
+            await self.close(code=CLOSE_FORBIDDEN)
             return
         session_key = self.scope["session"].session_key
         self.joined = [*self.group_names(), push.session_group(session_key)]

@@ -11,6 +11,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods
 
 import engine
+from accounts.roles import admin_required
 from jobs.messages import error_text
 from live.rereads import reread_once_per_change
 
@@ -45,6 +46,7 @@ def network_detail(request, network_id: str):
     return render(request, template, context)
 
 
+@admin_required
 @require_http_methods(["GET", "POST"])
 def network_create(request):
     """The form; a valid POST asks for the job. The names and subnets in use are read when the form
@@ -61,6 +63,7 @@ def network_create(request):
     return render(request, "networks/create.html", {"form": form})
 
 
+@admin_required
 @require_http_methods(["GET", "POST"])
 def network_remove(request, network_id: str):
     """GET asks (or says why not); a POST of the confirmation asks for the job."""

@@ -13,6 +13,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 import engine
+from accounts.roles import admin_required
 from jobs.messages import error_text
 from live.rereads import reread_once_per_change
 
@@ -83,6 +84,7 @@ def _invalid(request, node: engine.NodeDetail, **forms):
     return _detail_render(request, page, **forms)
 
 
+@admin_required
 @require_POST
 @with_node
 def node_availability(request, node: engine.NodeDetail):
@@ -98,6 +100,7 @@ def node_availability(request, node: engine.NodeDetail):
     return redirect("jobs:detail", job_id=job.id)
 
 
+@admin_required
 @require_POST
 @with_node
 def node_role(request, node: engine.NodeDetail):
@@ -108,6 +111,7 @@ def node_role(request, node: engine.NodeDetail):
     return redirect("jobs:detail", job_id=job.id)
 
 
+@admin_required
 @require_POST
 @with_node
 def node_labels(request, node: engine.NodeDetail):
@@ -119,6 +123,7 @@ def node_labels(request, node: engine.NodeDetail):
     return redirect("jobs:detail", job_id=job.id)
 
 
+@admin_required
 @require_http_methods(["GET", "POST"])
 @with_node
 def node_remove(request, node: engine.NodeDetail):

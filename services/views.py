@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
 import engine
+from accounts.roles import admin_required, operator_required
 from jobs.messages import error_text
 from live.rereads import reread_once_per_change
 
@@ -100,6 +101,7 @@ def _password_confirms(request) -> Callable[[str], bool]:
     return confirms
 
 
+@admin_required
 @require_http_methods(["GET", "POST"])
 def service_create(request):
     form = ServiceForm(request.POST or None, password_confirms=_password_confirms(request))
@@ -109,6 +111,7 @@ def service_create(request):
     return render(request, "services/form.html", {"form": form, "creating": True})
 
 
+@operator_required
 @require_http_methods(["GET", "POST"])
 @with_service
 def service_update(request, detail: engine.ServiceDetail):
@@ -128,6 +131,7 @@ def service_update(request, detail: engine.ServiceDetail):
     return render(request, "services/form.html", {"form": form, "creating": False, "service": detail.summary})
 
 
+@operator_required
 @require_http_methods(["GET", "POST"])
 def service_scale(request, service_id: str):
     """GET: the scale form (the services list links each service here, so its rows carry no form)."""
@@ -168,6 +172,7 @@ def _scale_form(request, service_id: str):
     return render(request, "services/scale.html", {"service": service})
 
 
+@operator_required
 @require_http_methods(["GET", "POST"])
 @with_service
 def service_redeploy(request, detail: engine.ServiceDetail):
@@ -183,6 +188,7 @@ def service_redeploy(request, detail: engine.ServiceDetail):
     return render(request, "services/redeploy.html", {"service": detail.summary})
 
 
+@operator_required
 @require_http_methods(["GET", "POST"])
 @with_service
 def service_rollback(request, detail: engine.ServiceDetail):
@@ -196,6 +202,7 @@ def service_rollback(request, detail: engine.ServiceDetail):
     return render(request, "services/rollback.html", {"service": detail.summary, "diff": diff})
 
 
+@admin_required
 @require_http_methods(["GET", "POST"])
 @with_service
 def service_remove(request, detail: engine.ServiceDetail):

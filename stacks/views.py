@@ -12,6 +12,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_http_methods
 
 import engine
+from accounts.roles import admin_required
 from jobs.messages import error_text
 from live.rereads import reread_once_per_change
 from services.masking import mask_value
@@ -64,6 +65,7 @@ def _deploy(request, form: DeployForm):
     return redirect("jobs:detail", job_id=job.id)
 
 
+@admin_required
 @require_http_methods(["GET", "POST"])
 def stack_deploy(request):
     form = DeployForm(request.POST or None, request.FILES or None)
@@ -72,6 +74,7 @@ def stack_deploy(request):
     return render(request, "stacks/deploy.html", {"form": form, "name": ""})
 
 
+@admin_required
 @require_http_methods(["GET", "POST"])
 def stack_update(request, name: str):
     """The deploy form for an existing stack, filled with its last deploy through the panel."""
@@ -88,6 +91,7 @@ def stack_update(request, name: str):
     return render(request, "stacks/deploy.html", {"form": form, "name": name, "last": last})
 
 
+@admin_required
 @require_http_methods(["GET", "POST"])
 def stack_rollback(request, name: str, deploy_id: int):
     """Deploy an earlier deploy's file and variables again, as a new deploy that points back to it."""
@@ -112,6 +116,7 @@ def stack_rollback(request, name: str, deploy_id: int):
     return render(request, "stacks/rollback.html", {"form": form, "name": name, "deploy": earlier, "diff": diff})
 
 
+@admin_required
 @require_http_methods(["GET", "POST"])
 def stack_remove(request, name: str):
     try:

@@ -15,6 +15,7 @@ from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_GET, require_http_methods
 
 import engine
+from accounts.roles import admin_required, operator_required
 from jobs.messages import error_text
 from live.rereads import reread_once_per_change
 
@@ -22,6 +23,7 @@ from . import runners, selectors
 from .forms import RemoveForm, RotateForm, SecretCreateForm, next_version_name
 
 
+@operator_required
 @require_GET
 @reread_once_per_change
 def secret_list(request):
@@ -33,6 +35,7 @@ def secret_list(request):
     return render(request, template, {"rows": rows, "error": error})
 
 
+@operator_required
 @require_GET
 @reread_once_per_change
 def secret_detail(request, secret_id: str):
@@ -47,6 +50,7 @@ def secret_detail(request, secret_id: str):
 
 
 # An error report (a crash with DEBUG, or mailed to the admins) shows no posted content.
+@admin_required
 @sensitive_post_parameters("content")
 @require_http_methods(["GET", "POST"])
 def secret_create(request):
@@ -75,6 +79,7 @@ def with_secret(view):
     return wrapped
 
 
+@admin_required
 @require_http_methods(["GET", "POST"])
 @with_secret
 def secret_remove(request, secret: engine.SecretSnapshot, uses: list[engine.ServiceUse]):
@@ -87,6 +92,7 @@ def secret_remove(request, secret: engine.SecretSnapshot, uses: list[engine.Serv
     return render(request, "swarm_secrets/remove.html", {"secret": secret, "uses": uses, "form": form})
 
 
+@admin_required
 @sensitive_post_parameters("content")
 @require_http_methods(["GET", "POST"])
 @with_secret

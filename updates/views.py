@@ -5,6 +5,7 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
+from accounts.roles import admin_required, operator_required
 from live.rereads import reread_once_per_change
 
 from . import policy
@@ -31,6 +32,7 @@ def updates_page(request):
     return _page(request)
 
 
+@admin_required
 @require_POST
 def policy_save(request):
     auto_update = policy.auto_update_get()
@@ -46,6 +48,7 @@ def policy_save(request):
     return redirect("updates:page")
 
 
+@operator_required
 @require_POST
 def check_now(request):
     job = update_check_request(user=request.user)

@@ -122,8 +122,9 @@
     }
     show(event.target, "reconnecting");
     event.target.liveVersion = null; // a re-read from now on is of no announced change
-    if (event.detail.code === 4401) {
-      // Logged out (live/consumers.py): a reload reaches the login page. When this page is already
+    if (event.detail.code === 4401 || event.detail.code === 4403) {
+      // Logged out, or a role that no longer allows the page (live/consumers.py): a reload reaches
+      // the login page or the page's refusal. When this page is already
       // leaving (its own Log out button), the reload waits so as not to cancel that navigation.
       window.setTimeout(function () {
         window.location.reload();
