@@ -106,8 +106,8 @@ def test_the_service_page_is_shared_and_its_form_gets_the_viewers_token_from_the
     assert _shares_rereads(resolve(url).func)
     # The shared re-read's scale form has no token; the page, rendered for this viewer, has one in
     # the form (no script needed) and in <meta name="csrf-token"> (live.js adds it to a re-read form).
-    assert 'class="scale"' in reread and "csrfmiddlewaretoken" not in reread
-    assert re.search(r'<form class="scale"[^>]*><input type="hidden" name="csrfmiddlewaretoken"', page)
+    assert 'class="scale needs-operator"' in reread and "csrfmiddlewaretoken" not in reread
+    assert re.search(r'<form class="scale needs-operator"[^>]*><input type="hidden" name="csrfmiddlewaretoken"', page)
     assert re.search(r'<meta name="csrf-token" content="[^"]{32,}">', page)
 
 
