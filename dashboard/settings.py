@@ -59,6 +59,8 @@ INSTALLED_APPS = [
     "django.contrib.humanize",
     "channels",
     "axes",
+    # django-ninja: its bundled Swagger UI (static files and template) for the API's docs page.
+    "ninja",
     "dashboard",
     "accounts",
     "services",
@@ -213,6 +215,9 @@ SWARMDECK_TRUSTED_PROXIES = env_networks("SWARMDECK_TRUSTED_PROXIES")
 # (this machine only, unless set).
 SWARMDECK_METRICS_TOKEN = env_secret("SWARMDECK_METRICS_TOKEN")
 SWARMDECK_METRICS_NETWORKS = env_networks("SWARMDECK_METRICS_NETWORKS") or ["127.0.0.0/8", "::1/128"]
+# The JSON API (/api/v1/): calls a personal token may make a minute, counted across web processes
+# in Redis (api/ratelimit.py); past it, a 429 with Retry-After.
+SWARMDECK_API_RATE_PER_MINUTE = env_int("SWARMDECK_API_RATE_PER_MINUTE", 120)
 
 # Sessions end after this long without a request the user made (a page left open, whose live
 # updates re-read it, does not count), and in any case this long after the login.
