@@ -296,6 +296,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "dashboard.celery_tasks.retention_task",
         "schedule": float(env_int("SWARMDECK_RETENTION_SECONDS", 3600)),
     },
+    # Every 15 s: the notification rules against what the watcher recorded (notifications/incidents.py).
+    "notifications-evaluate": {
+        "task": "notifications.celery_tasks.notifications_evaluate_task",
+        "schedule": float(env_int("SWARMDECK_NOTIFICATIONS_SECONDS", 15)),
+    },
 }
 SWARMDECK_JOB_STALE_SECONDS = env_int("SWARMDECK_JOB_STALE_SECONDS", 30)
 SWARMDECK_JOB_REAP_SECONDS = env_int("SWARMDECK_JOB_REAP_SECONDS", 600)
