@@ -9,6 +9,7 @@ from django.conf import settings
 from django.utils import timezone
 
 import engine
+from history.labels import HealthReporting
 from logs.registry import log_stream_count
 from services import explain
 from services.selectors import ServiceRow, service_rows
@@ -81,12 +82,13 @@ class Advice:
         return max(0, len(self.services) - ADVICE_SHOWN)
 
 
-# How each node's container health reaches the panel. Health events only reach the engine that runs
-# the container, so only a watcher on that very node can record them.
-REPORTING = "reporting"  # its watcher is connected and its heartbeat fresh
-STALE = "stale"  # a watcher ran there but is not connected, or its heartbeat is old
-NO_WATCHER = "none"  # no watcher has ever reported from the node
-DOWN = "down"  # the node itself is down: no container of it reports anything
+# How each node's container health reaches the panel (worded by history.labels.HealthReporting).
+# Health events only reach the engine that runs the container, so only a watcher on that very node
+# can record them.
+REPORTING = HealthReporting.REPORTING  # its watcher is connected and its heartbeat fresh
+STALE = HealthReporting.STALE  # a watcher ran there but is not connected, or its heartbeat is old
+NO_WATCHER = HealthReporting.NONE  # no watcher has ever reported from the node
+DOWN = HealthReporting.DOWN  # the node itself is down: no container of it reports anything
 
 
 @dataclass

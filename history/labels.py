@@ -2,7 +2,10 @@
 
 The database and the engine hold codes ("rollback_completed", "unhealthy", "container_die" and its
 params); pages word them here, lazily, so a label is in the reader's language, not the language
-that was active when the module was imported or the row was written.
+that was active when the module was imported or the row was written. Each label has a context
+(pgettext: "task state", "node availability"...): one English word ("paused", "ready", "down")
+names different things, which Spanish and Chinese word differently. Templates use the filters of
+history/templatetags/swarm_labels.py; no page shows an engine code as it is.
 """
 
 from __future__ import annotations
@@ -11,17 +14,18 @@ from collections.abc import Mapping
 
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 class UpdateState(models.TextChoices):
     """Swarm's UpdateStatus.State of a service (a rolling update or a rollback)."""
 
-    UPDATING = "updating", _("updating")
-    PAUSED = "paused", _("update paused")
-    COMPLETED = "completed", _("update completed")
-    ROLLBACK_STARTED = "rollback_started", _("rolling back")
-    ROLLBACK_PAUSED = "rollback_paused", _("rollback paused")
-    ROLLBACK_COMPLETED = "rollback_completed", _("rolled back")
+    UPDATING = "updating", pgettext_lazy("update state", "updating")
+    PAUSED = "paused", pgettext_lazy("update state", "update paused")
+    COMPLETED = "completed", pgettext_lazy("update state", "update completed")
+    ROLLBACK_STARTED = "rollback_started", pgettext_lazy("update state", "rolling back")
+    ROLLBACK_PAUSED = "rollback_paused", pgettext_lazy("update state", "rollback paused")
+    ROLLBACK_COMPLETED = "rollback_completed", pgettext_lazy("update state", "rolled back")
 
 
 # A person has to act: Swarm stopped the update, or undid it.
@@ -33,69 +37,113 @@ UPDATE_STATES_RUNNING = frozenset({UpdateState.UPDATING, UpdateState.ROLLBACK_ST
 class ServiceMode(models.TextChoices):
     """How Swarm schedules a service's tasks."""
 
-    REPLICATED = "replicated", _("replicated")
-    GLOBAL = "global", _("global")
-    REPLICATED_JOB = "replicated-job", _("replicated job")
-    GLOBAL_JOB = "global-job", _("global job")
+    REPLICATED = "replicated", pgettext_lazy("service mode", "replicated")
+    GLOBAL = "global", pgettext_lazy("service mode", "global")
+    REPLICATED_JOB = "replicated-job", pgettext_lazy("service mode", "replicated job")
+    GLOBAL_JOB = "global-job", pgettext_lazy("service mode", "global job")
 
 
 class Health(models.TextChoices):
     """A container's health check status, as Docker reports it."""
 
-    STARTING = "starting", _("starting")
-    HEALTHY = "healthy", _("healthy")
-    UNHEALTHY = "unhealthy", _("unhealthy")
+    STARTING = "starting", pgettext_lazy("health", "starting")
+    HEALTHY = "healthy", pgettext_lazy("health", "healthy")
+    UNHEALTHY = "unhealthy", pgettext_lazy("health", "unhealthy")
 
 
 class TaskState(models.TextChoices):
     """A Swarm task's state (and desired state), in the order a task goes through them."""
 
-    NEW = "new", _("new")
-    PENDING = "pending", _("pending")
-    ASSIGNED = "assigned", _("assigned")
-    ACCEPTED = "accepted", _("accepted")
-    PREPARING = "preparing", _("preparing")
-    READY = "ready", _("ready")
-    STARTING = "starting", _("starting")
-    RUNNING = "running", _("running")
-    COMPLETE = "complete", _("complete")
-    SHUTDOWN = "shutdown", _("shut down")
-    FAILED = "failed", _("failed")
-    REJECTED = "rejected", _("rejected")
-    REMOVE = "remove", _("removed")
-    ORPHANED = "orphaned", _("orphaned")
+    NEW = "new", pgettext_lazy("task state", "new")
+    PENDING = "pending", pgettext_lazy("task state", "pending")
+    ASSIGNED = "assigned", pgettext_lazy("task state", "assigned")
+    ACCEPTED = "accepted", pgettext_lazy("task state", "accepted")
+    PREPARING = "preparing", pgettext_lazy("task state", "preparing")
+    READY = "ready", pgettext_lazy("task state", "ready")
+    STARTING = "starting", pgettext_lazy("task state", "starting")
+    RUNNING = "running", pgettext_lazy("task state", "running")
+    COMPLETE = "complete", pgettext_lazy("task state", "complete")
+    SHUTDOWN = "shutdown", pgettext_lazy("task state", "shut down")
+    FAILED = "failed", pgettext_lazy("task state", "failed")
+    REJECTED = "rejected", pgettext_lazy("task state", "rejected")
+    REMOVE = "remove", pgettext_lazy("task state", "removed")
+    ORPHANED = "orphaned", pgettext_lazy("task state", "orphaned")
 
 
 class NodeState(models.TextChoices):
     """A Swarm node's status."""
 
-    UNKNOWN = "unknown", _("unknown")
-    DOWN = "down", _("down")
-    READY = "ready", _("ready")
-    DISCONNECTED = "disconnected", _("disconnected")
+    UNKNOWN = "unknown", pgettext_lazy("node state", "unknown")
+    DOWN = "down", pgettext_lazy("node state", "down")
+    READY = "ready", pgettext_lazy("node state", "ready")
+    DISCONNECTED = "disconnected", pgettext_lazy("node state", "disconnected")
 
 
 class NodeAvailability(models.TextChoices):
     """Whether the scheduler may place tasks on a node."""
 
-    ACTIVE = "active", _("active")
-    PAUSE = "pause", _("paused")
-    DRAIN = "drain", _("drained")
+    ACTIVE = "active", pgettext_lazy("node availability", "active")
+    PAUSE = "pause", pgettext_lazy("node availability", "paused")
+    DRAIN = "drain", pgettext_lazy("node availability", "drained")
+
+
+class NodeRole(models.TextChoices):
+    """A node's role in the swarm (a worker node, not a Celery worker: see locale/glossary.tsv)."""
+
+    MANAGER = "manager", pgettext_lazy("node role", "manager")
+    WORKER = "worker", pgettext_lazy("node role", "worker")
+
+
+# The manager elected to lead the Raft group: a badge beside a manager's name.
+LEADER = pgettext_lazy("node role", "leader")
+
+
+class ManagerReachability(models.TextChoices):
+    """Whether the other managers reach a manager node (ManagerStatus.Reachability)."""
+
+    REACHABLE = "reachable", pgettext_lazy("manager reachability", "reachable")
+    UNREACHABLE = "unreachable", pgettext_lazy("manager reachability", "unreachable")
+    UNKNOWN = "unknown", pgettext_lazy("manager reachability", "unknown")
+
+
+class WatcherState(models.TextChoices):
+    """An event watcher's connection to its engine (watcher.models.Watcher.state)."""
+
+    CONNECTED = "connected", pgettext_lazy("watcher state", "connected")
+    RECONNECTING = "reconnecting", pgettext_lazy("watcher state", "reconnecting")
+    STOPPED = "stopped", pgettext_lazy("watcher state", "stopped")
+
+
+class HealthReporting(models.TextChoices):
+    """Whether a node's container health reaches the panel (dashboard.selectors.health_reporting)."""
+
+    REPORTING = "reporting", pgettext_lazy("health reporting", "reports health")
+    STALE = "stale", pgettext_lazy("health reporting", "watcher not reporting")
+    NONE = "none", pgettext_lazy("health reporting", "no watcher on this node")
+    DOWN = "down", pgettext_lazy("node state", "down")
+
+
+class ChartRange(models.TextChoices):
+    """The periods the restart chart covers (services.chart.RANGES)."""
+
+    HOUR = "1h", pgettext_lazy("chart range", "1 hour")
+    DAY = "24h", pgettext_lazy("chart range", "24 hours")
+    WEEK = "7d", pgettext_lazy("chart range", "7 days")
 
 
 class EventKind(models.TextChoices):
     """What a ServiceEvent records; its params hold the variable parts (see EVENT_PARAMS)."""
 
-    SERVICE_CREATE = "service_create", _("service created")
-    SERVICE_UPDATE = "service_update", _("service updated")
-    SERVICE_REMOVE = "service_remove", _("service removed")
-    SERVICE_OTHER = "service_other", _("service event")
-    CONTAINER_START = "container_start", _("task started")
-    CONTAINER_DIE = "container_die", _("task exited")
-    CONTAINER_OOM = "container_oom", _("out of memory")
-    CONTAINER_KILL = "container_kill", _("task killed")
-    HEALTH = "health", _("health check")
-    UPDATE_STATUS = "update_status", _("update status")
+    SERVICE_CREATE = "service_create", pgettext_lazy("event kind", "service created")
+    SERVICE_UPDATE = "service_update", pgettext_lazy("event kind", "service updated")
+    SERVICE_REMOVE = "service_remove", pgettext_lazy("event kind", "service removed")
+    SERVICE_OTHER = "service_other", pgettext_lazy("event kind", "service event")
+    CONTAINER_START = "container_start", pgettext_lazy("event kind", "task started")
+    CONTAINER_DIE = "container_die", pgettext_lazy("event kind", "task exited")
+    CONTAINER_OOM = "container_oom", pgettext_lazy("event kind", "out of memory")
+    CONTAINER_KILL = "container_kill", pgettext_lazy("event kind", "task killed")
+    HEALTH = "health", pgettext_lazy("event kind", "health check")
+    UPDATE_STATUS = "update_status", pgettext_lazy("event kind", "update status")
 
 
 # The params each kind stores (documentation for readers of the table; the recorder writes them):

@@ -3,12 +3,19 @@ in the reader's language. The engine adapter (engine.errors) raises the codes; t
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from django.conf import settings
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
-from history.labels import UpdateState, label
+from history.labels import UpdateState
+
+# A message whose words depend on a Swarm update state ("state" in its params) is one whole sentence
+# per state: a state's label set into a sentence would have to agree with it in gender and number,
+# and could not move in Chinese. The "" entry words a state a newer engine may add (its code shown).
+ANY_STATE = ""
 
 STEPS = {
     "queued": _("Queued by {user}."),
@@ -24,7 +31,15 @@ STEPS = {
     "rollback_sent": _("Rollback to the previous spec requested."),
     "rollback_already": _("The rollback was already sent by an earlier attempt."),
     "removed": _("Service removed."),
-    "update_state": _("Update status: {state}."),
+    "update_state": {
+        UpdateState.UPDATING: _("Swarm is replacing the tasks (rolling update)."),
+        UpdateState.PAUSED: _("Swarm paused the update."),
+        UpdateState.COMPLETED: _("Swarm completed the update."),
+        UpdateState.ROLLBACK_STARTED: _("Swarm is rolling the service back to its previous spec."),
+        UpdateState.ROLLBACK_PAUSED: _("Swarm paused the rollback."),
+        UpdateState.ROLLBACK_COMPLETED: _("Swarm rolled the service back to its previous spec."),
+        ANY_STATE: _("Update status reported by Swarm: {state}."),
+    },
     "progress": _("{done} of {total} tasks updated."),
     "converged": _("{running} of {desired} tasks running."),
     "succeeded": _("Done."),
@@ -115,9 +130,10 @@ ERRORS = {
     "queue_down": _("The job queue (Redis) cannot be reached, so the job was not started."),
     "timeout": _("The rollout did not finish in {seconds} seconds."),
     "not_converged": _("Only {running} of {desired} tasks were running after {seconds} seconds; the engine says why."),
-    "paused": _("The update is paused: Swarm stopped it after failed tasks. {message}"),
-    "rolled_back": _("The update failed and Swarm rolled the service back to its previous spec. {message}"),
-    "rollback_paused": _("The rollback is paused. {message}"),
+    # The engine's own words (the job's error detail) are shown beside these, never inside them.
+    "paused": _("The update is paused: Swarm stopped it after failed tasks."),
+    "rolled_back": _("The update failed and Swarm rolled the service back to its previous spec."),
+    "rollback_paused": _("The rollback is paused."),
     "too_many_attempts": _("Gave up after {attempts} attempts."),
     "stale": _("The worker running this job stopped answering (no heartbeat for {seconds} seconds)."),
     "crashed": _("Unexpected error in the job."),
@@ -168,7 +184,12 @@ ERRORS = {
     ),
     "stack_in_use": _("Something this stack change needs or removes is in use; the engine's words say what."),
     "stack_timeout": _("Only {converged} of {total} services of the stack ran as desired after {seconds} seconds."),
-    "stack_service_failed": _("The update of service {service} ended as {state}."),
+    "stack_service_failed": {
+        UpdateState.PAUSED: _("Swarm paused the update of service {service}."),
+        UpdateState.ROLLBACK_PAUSED: _("Swarm paused the rollback of service {service}."),
+        UpdateState.ROLLBACK_COMPLETED: _("The update of service {service} failed and Swarm rolled it back."),
+        ANY_STATE: _("The update of service {service} stopped; Swarm reports it as {state}."),
+    },
     "stack_remove_timeout": _("Parts of the stack were still on the engine after {seconds} seconds: {left}."),
     "stack_deploy_missing": _("The deploy this job was asked to make no longer exists."),
     "secret_not_found": _("The secret does not exist (any more)."),
@@ -217,10 +238,46 @@ def render(messages: dict, code: str, params: dict | None = None) -> str:
     if template is None:
         return code
     params = {"host": settings.DOCKER_HOST, **(params or {})}
-    if "state" in params:  # a Swarm update state, stored as its code
-        params["state"] = label(UpdateState, params["state"])
+    if isinstance(template, Mapping):  # one sentence per Swarm update state (see ANY_STATE)
+        template = template.get(params.get("state", ""), template[ANY_STATE])
     try:
         # The engine's address is known to every message; the rest comes with the step.
         return str(template).format(**params)
     except (KeyError, IndexError):
         return str(template)
+
+
+# The job page's title, by kind: a whole noun phrase each ("Scaling of web"), so a language words
+# it as its grammar wants ("Escalado de web", "web 的扩缩容") instead of a verb glued to a name.
+TITLES = {
+    "create": pgettext_lazy("job title", "Creation of service {target}"),
+    "update": pgettext_lazy("job title", "Update of {target}"),
+    "scale": pgettext_lazy("job title", "Scaling of {target}"),
+    "redeploy": pgettext_lazy("job title", "Redeployment of {target}"),
+    "rollback": pgettext_lazy("job title", "Rollback of {target}"),
+    "remove": pgettext_lazy("job title", "Removal of service {target}"),
+    "update_check": pgettext_lazy("job title", "Check for new images"),
+    "image_update": pgettext_lazy("job title", "Image update of {target}"),
+    "node_availability": pgettext_lazy("job title", "Availability change of node {target}"),
+    "node_role": pgettext_lazy("job title", "Role change of node {target}"),
+    "node_labels": pgettext_lazy("job title", "Label change of node {target}"),
+    "node_remove": pgettext_lazy("job title", "Removal of node {target}"),
+    "stack_deploy": pgettext_lazy("job title", "Deployment of stack {target}"),
+    "stack_rollback": pgettext_lazy("job title", "Rollback of stack {target}"),
+    "stack_remove": pgettext_lazy("job title", "Removal of stack {target}"),
+    "network_create": pgettext_lazy("job title", "Creation of network {target}"),
+    "network_remove": pgettext_lazy("job title", "Removal of network {target}"),
+    "secret_create": pgettext_lazy("job title", "Creation of secret {target}"),
+    "secret_rotate": pgettext_lazy("job title", "Rotation of secret {target}"),
+    "secret_remove": pgettext_lazy("job title", "Removal of secret {target}"),
+    "config_create": pgettext_lazy("job title", "Creation of config {target}"),
+    "config_remove": pgettext_lazy("job title", "Removal of config {target}"),
+}
+
+
+def job_title(job) -> str:
+    """The noun phrase a job's page is titled with, in the reader's language."""
+    template = TITLES.get(job.kind)
+    if template is None:  # a kind a newer release added: its own label
+        return str(job.get_kind_display())
+    return str(template).format(target=job.target_label)

@@ -1,34 +1,36 @@
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 class Job(models.Model):
     """One change the panel makes to the swarm; the row is the truth about it (and the audit trail)."""
 
     class Kind(models.TextChoices):
-        CREATE = "create", _("Create")
-        UPDATE = "update", _("Update")
-        SCALE = "scale", _("Scale")
-        REDEPLOY = "redeploy", _("Redeploy")
-        ROLLBACK = "rollback", _("Roll back")
-        REMOVE = "remove", _("Remove")
-        UPDATE_CHECK = "update_check", _("Check for updates")
-        IMAGE_UPDATE = "image_update", _("Update image")
-        NODE_AVAILABILITY = "node_availability", _("Node availability")
-        NODE_ROLE = "node_role", _("Node role")
-        NODE_LABELS = "node_labels", _("Node labels")
-        NODE_REMOVE = "node_remove", _("Remove node")
-        STACK_DEPLOY = "stack_deploy", _("Deploy stack")
-        STACK_ROLLBACK = "stack_rollback", _("Roll back stack")
-        STACK_REMOVE = "stack_remove", _("Remove stack")
-        NETWORK_CREATE = "network_create", _("Create network")
-        NETWORK_REMOVE = "network_remove", _("Remove network")
-        SECRET_CREATE = "secret_create", _("Create secret")
-        SECRET_ROTATE = "secret_rotate", _("Rotate secret")
-        SECRET_REMOVE = "secret_remove", _("Remove secret")
-        CONFIG_CREATE = "config_create", _("Create config")
-        CONFIG_REMOVE = "config_remove", _("Remove config")
+        # Named as things, not as the buttons' actions ("Scale"): Spanish says "Escalado", not "Escalar".
+        CREATE = "create", pgettext_lazy("job kind", "Create")
+        UPDATE = "update", pgettext_lazy("job kind", "Update")
+        SCALE = "scale", pgettext_lazy("job kind", "Scale")
+        REDEPLOY = "redeploy", pgettext_lazy("job kind", "Redeploy")
+        ROLLBACK = "rollback", pgettext_lazy("job kind", "Roll back")
+        REMOVE = "remove", pgettext_lazy("job kind", "Remove")
+        UPDATE_CHECK = "update_check", pgettext_lazy("job kind", "Check for updates")
+        IMAGE_UPDATE = "image_update", pgettext_lazy("job kind", "Update image")
+        NODE_AVAILABILITY = "node_availability", pgettext_lazy("job kind", "Node availability")
+        NODE_ROLE = "node_role", pgettext_lazy("job kind", "Node role")
+        NODE_LABELS = "node_labels", pgettext_lazy("job kind", "Node labels")
+        NODE_REMOVE = "node_remove", pgettext_lazy("job kind", "Remove node")
+        STACK_DEPLOY = "stack_deploy", pgettext_lazy("job kind", "Deploy stack")
+        STACK_ROLLBACK = "stack_rollback", pgettext_lazy("job kind", "Roll back stack")
+        STACK_REMOVE = "stack_remove", pgettext_lazy("job kind", "Remove stack")
+        NETWORK_CREATE = "network_create", pgettext_lazy("job kind", "Create network")
+        NETWORK_REMOVE = "network_remove", pgettext_lazy("job kind", "Remove network")
+        SECRET_CREATE = "secret_create", pgettext_lazy("job kind", "Create secret")
+        SECRET_ROTATE = "secret_rotate", pgettext_lazy("job kind", "Rotate secret")
+        SECRET_REMOVE = "secret_remove", pgettext_lazy("job kind", "Remove secret")
+        CONFIG_CREATE = "config_create", pgettext_lazy("job kind", "Create config")
+        CONFIG_REMOVE = "config_remove", pgettext_lazy("job kind", "Remove config")
 
     class State(models.TextChoices):
         QUEUED = "queued", _("Queued")

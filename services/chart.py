@@ -10,6 +10,7 @@ from datetime import datetime, timedelta
 
 from django.db.models import Case, Count, IntegerField, QuerySet, Value, When
 
+from history.labels import ChartRange
 from history.models import Task
 
 WIDTH, HEIGHT, BOTTOM = 600, 160, 20  # SVG units; BOTTOM is room for the time labels
@@ -17,7 +18,12 @@ WIDTH, HEIGHT, BOTTOM = 600, 160, 20  # SVG units; BOTTOM is room for the time l
 # The causes that count as restarts, stacked in this order; labels from Task.EndCause (lazy).
 CAUSES = [(cause, cause.label) for cause in Task.RESTART_CAUSES]
 
-RANGES = {"1h": (timedelta(hours=1), 12), "24h": (timedelta(hours=24), 24), "7d": (timedelta(days=7), 28)}
+# Each range's span and bars; its words are history.labels.ChartRange's (the key stays in the URL).
+RANGES = {
+    ChartRange.HOUR: (timedelta(hours=1), 12),
+    ChartRange.DAY: (timedelta(hours=24), 24),
+    ChartRange.WEEK: (timedelta(days=7), 28),
+}
 
 
 @dataclass(frozen=True)

@@ -198,25 +198,42 @@ def describe_restart_policy(policy: engine.RestartPolicy | None) -> str:
     condition = policy.condition or "any"
     if condition == "none":
         return _("Never restart.")
-    when = _("Restart on failure (non-zero exit)") if condition == "on-failure" else _("Always restart")
     delay = duration_words(_or(policy.delay, RESTART_DELAY))
     attempts = _or(policy.max_attempts, 0)
     window = _or(policy.window, 0)
-    if attempts <= 0:
-        text = _("{when}, {delay} after the task stops, without limit.")
+    # One whole sentence per condition and limit: no sentence assembled from a condition's words.
+    if condition == "on-failure":
+        if attempts <= 0:
+            text = _("Restart on failure (non-zero exit), {delay} after the task stops, without limit.")
+        elif window > 0:
+            text = ngettext(
+                "Restart on failure (non-zero exit), {delay} after the task stops, "
+                "at most {count} time within {window}.",
+                "Restart on failure (non-zero exit), {delay} after the task stops, "
+                "at most {count} times within {window}.",
+                attempts,
+            )
+        else:
+            text = ngettext(
+                "Restart on failure (non-zero exit), {delay} after the task stops, at most {count} time.",
+                "Restart on failure (non-zero exit), {delay} after the task stops, at most {count} times.",
+                attempts,
+            )
+    elif attempts <= 0:
+        text = _("Always restart, {delay} after the task stops, without limit.")
     elif window > 0:
         text = ngettext(
-            "{when}, {delay} after the task stops, at most {count} time within {window}.",
-            "{when}, {delay} after the task stops, at most {count} times within {window}.",
+            "Always restart, {delay} after the task stops, at most {count} time within {window}.",
+            "Always restart, {delay} after the task stops, at most {count} times within {window}.",
             attempts,
         )
     else:
         text = ngettext(
-            "{when}, {delay} after the task stops, at most {count} time.",
-            "{when}, {delay} after the task stops, at most {count} times.",
+            "Always restart, {delay} after the task stops, at most {count} time.",
+            "Always restart, {delay} after the task stops, at most {count} times.",
             attempts,
         )
-    return text.format(when=when, delay=delay, count=attempts, window=duration_words(window))
+    return text.format(delay=delay, count=attempts, window=duration_words(window))
 
 
 def describe_update_config(config: engine.RolloutConfig | None, *, rollback: bool = False) -> str:

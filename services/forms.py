@@ -12,6 +12,7 @@ from django.core.exceptions import ValidationError
 from django.utils.functional import cached_property
 from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 import engine
 from history.labels import ServiceMode
@@ -33,9 +34,21 @@ ENV_KEY = re.compile(r"^[A-Za-z_][A-Za-z0-9_.-]*$")
 LABEL_KEY = re.compile(r"^[^=]+$")  # Docker takes any key (reverse-DNS style is only advice); "=" ends it here
 CONSTRAINT = re.compile(r"^\s*[\w.\-]+(?:\.[\w.\-]+)*\s*(==|!=)\s*\S.*$")
 
-CONDITIONS = [("any", _("any (always restart)")), ("on-failure", _("on failure")), ("none", _("none (never)"))]
-FAILURE_ACTIONS = [("pause", _("pause")), ("continue", _("continue")), ("rollback", _("roll back"))]
-ORDERS = [("stop-first", _("stop first")), ("start-first", _("start first"))]
+# Docker's values, with a context each: "pause" here is what Swarm does to an update, not a node's.
+CONDITIONS = [
+    ("any", pgettext_lazy("restart condition", "any (always restart)")),
+    ("on-failure", pgettext_lazy("restart condition", "on failure")),
+    ("none", pgettext_lazy("restart condition", "none (never)")),
+]
+FAILURE_ACTIONS = [
+    ("pause", pgettext_lazy("failure action", "pause")),
+    ("continue", pgettext_lazy("failure action", "continue")),
+    ("rollback", pgettext_lazy("failure action", "roll back")),
+]
+ORDERS = [
+    ("stop-first", pgettext_lazy("update order", "stop first")),
+    ("start-first", pgettext_lazy("update order", "start first")),
+]
 MODES = [(mode.value, mode.label) for mode in (ServiceMode.REPLICATED, ServiceMode.GLOBAL)]
 JOB_MODES = [(mode.value, mode.label) for mode in (ServiceMode.REPLICATED_JOB, ServiceMode.GLOBAL_JOB)]
 
@@ -100,7 +113,13 @@ class _Memory(_Parsed):
     example = _("For example 256M or 1G.")
 
 
-def _pairs(text: str, key_pattern: re.Pattern, what: str) -> dict[str, str]:
+# One whole sentence per field: "write {what} as KEY=VALUE" would need {what} to agree with the
+# sentence around it, which it does in Spanish only by chance.
+ENV_MALFORMED = _("Line {line}: write each variable as KEY=VALUE.")
+LABEL_MALFORMED = _("Line {line}: write each label as KEY=VALUE.")
+
+
+def _pairs(text: str, key_pattern: re.Pattern, malformed) -> dict[str, str]:
     pairs: dict[str, str] = {}
     for number, line in enumerate(text.splitlines(), start=1):
         if not line.strip():
@@ -108,9 +127,7 @@ def _pairs(text: str, key_pattern: re.Pattern, what: str) -> dict[str, str]:
         key, equals, value = line.partition("=")
         key = key.strip()
         if not equals or not key_pattern.match(key):
-            raise ValidationError(
-                _("Line {line}: write {what} as KEY=VALUE.").format(line=number, what=what), code="pair"
-            )
+            raise ValidationError(str(malformed).format(line=number), code="pair")
         if key in pairs:
             raise ValidationError(_("Line {line}: {key} is given twice.").format(line=number, key=key), code="twice")
         if len(value) > MAX_ENV_VALUE:
@@ -368,7 +385,7 @@ class ServiceForm(forms.Form):
         return self._shell_words("args")
 
     def clean_env(self):
-        return _pairs(self.cleaned_data["env"], ENV_KEY, _("variables"))
+        return _pairs(self.cleaned_data["env"], ENV_KEY, ENV_MALFORMED)
 
     def clean_secret_env(self) -> list[str]:
         names = []
@@ -383,7 +400,7 @@ class ServiceForm(forms.Form):
         return names
 
     def clean_labels(self):
-        return _pairs(self.cleaned_data["labels"], LABEL_KEY, _("labels"))
+        return _pairs(self.cleaned_data["labels"], LABEL_KEY, LABEL_MALFORMED)
 
     def clean_constraints(self):
         lines = [line.strip() for line in self.cleaned_data["constraints"].splitlines() if line.strip()]
@@ -448,7 +465,7 @@ class ServiceForm(forms.Form):
         shown = {}
         if self.updating:
             try:
-                shown = _pairs(self.initial.get("env") or "", ENV_KEY, "")
+                shown = _pairs(self.initial.get("env") or "", ENV_KEY, ENV_MALFORMED)
             except ValidationError:
                 shown = {}
         # Pairs, not a dict: the order of the lines is the user's, and PostgreSQL's jsonb (the job's

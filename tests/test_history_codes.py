@@ -156,7 +156,7 @@ def test_the_service_page_words_events_causes_and_states_through_gettext(panel_c
     assert "«task exited»</strong> «web.3: exit code 15»" in html
     assert "«health check»</strong> «web.3: «unhealthy»»" in html
     said = engine.service_detail(service_id="svc1").update_status.message
-    assert f'«update status»</strong> «update paused» <span class="muted">{said}</span>' in html
+    assert f'«update status»</strong> «update paused» <span class="muted engine-message">{said}</span>' in html
     assert '<span class="legend cause-exit">«non-zero exit»</span>' in html  # the chart legend
     assert ">«update paused»</span>" in html  # the update state badge
     assert ">«running»</td>" in html  # the task state

@@ -664,7 +664,7 @@ def test_the_job_pages_show_the_node(panel_client, swarm):
 
     link = f'<a href="{reverse("nodes:detail", args=[WORKER_ID])}">worker-1</a>'
     assert link in detail and link in listing
-    assert f"Job #{job.id}: Node role worker-1" in " ".join(detail.split())
+    assert f"Job #{job.id}: Role change of node worker-1" in " ".join(detail.split())
 
 
 # --- a drain's tasks on its job page, a down node's tasks, node jobs found by node --------------

@@ -3,13 +3,19 @@
 from django import template
 
 from history.labels import (
+    LEADER,
     UPDATE_STATES_BAD,
+    ChartRange,
     Health,
+    HealthReporting,
+    ManagerReachability,
     NodeAvailability,
+    NodeRole,
     NodeState,
     ServiceMode,
     TaskState,
     UpdateState,
+    WatcherState,
     label,
 )
 
@@ -52,3 +58,33 @@ def node_availability_label(availability: str) -> str:
 @register.filter
 def service_mode_label(mode: str) -> str:
     return label(ServiceMode, mode)
+
+
+@register.filter
+def node_role_label(role: str) -> str:
+    return label(NodeRole, role)
+
+
+@register.simple_tag
+def leader_label() -> str:
+    return str(LEADER)
+
+
+@register.filter
+def reachability_label(reachability: str) -> str:
+    return label(ManagerReachability, reachability)
+
+
+@register.filter
+def watcher_state_label(state: str) -> str:
+    return label(WatcherState, state)
+
+
+@register.filter
+def health_reporting_label(status: str) -> str:
+    return label(HealthReporting, status)
+
+
+@register.filter
+def chart_range_label(key: str) -> str:
+    return label(ChartRange, key)
