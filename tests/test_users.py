@@ -41,9 +41,7 @@ def test_an_invite_link_makes_one_user_with_its_role_and_logs_them_in(panel_clie
 
     assert "Ana" in panel_client.get(reverse("users:list")).content.decode()
     assert invitee.get(_join_path(link)).status_code == 200
-    joined = invitee.post(
-        _join_path(link), {"username": "ana", "password1": GOOD_PASSWORD, "password2": GOOD_PASSWORD}
-    )
+    joined = invitee.post(_join_path(link), {"username": "ana", "password1": GOOD_PASSWORD, "password2": GOOD_PASSWORD})
 
     assert joined["Location"] == reverse("overview")
     ana = get_user_model().objects.get(username="ana")
