@@ -23,8 +23,7 @@ from accounts.lockout import client_address
 from accounts.roles import Role, role_allows
 from history.labels import Health, label
 from history.models import Task
-from jobs.messages import ERRORS, STEPS
-from jobs.messages import render as render_message
+from jobs.messages import job_error_text, step_text
 from jobs.models import Job
 from services import runners, selectors, specs
 from services.forms import IMAGE_REFERENCE, ScaleForm
@@ -291,26 +290,13 @@ def node_list(request: HttpRequest):
 
 def _steps(job: Job) -> Iterable[dict]:
     for step in job.steps:
-        code, params = step["code"], step.get("params") or {}
-        if code.startswith("error:"):
-            text = render_message(ERRORS, code.removeprefix("error:"), params)
-        else:
-            text = render_message(STEPS, code, params)
-        yield {"at": step["at"], "code": code, "params": params, "text": text}
-
-
-def _error_params(job: Job) -> dict:
-    for step in reversed(job.steps):
-        if step["code"] == f"error:{job.error_code}":
-            return step.get("params") or {}
-    return {}
+        yield {"at": step["at"], "code": step["code"], "params": step.get("params") or {}, "text": step_text(step)}
 
 
 def _job_out(request: HttpRequest, job: Job) -> dict:
     error = None
     if job.error_code:
-        message = render_message(ERRORS, job.error_code, _error_params(job))
-        error = {"code": job.error_code, "message": message, "detail": job.error}
+        error = {"code": job.error_code, "message": job_error_text(job), "detail": job.error}
     return {
         "id": job.id,
         "kind": job.kind,

@@ -247,6 +247,22 @@ def render(messages: dict, code: str, params: dict | None = None) -> str:
         return str(template)
 
 
+def step_text(step: dict) -> str:
+    """A job step in the reader's language: a step code, or an error code ("error:<code>")."""
+    code, params = step["code"], step.get("params")
+    if code.startswith("error:"):
+        return render(ERRORS, code.removeprefix("error:"), params)
+    return render(STEPS, code, params)
+
+
+def job_error_text(job) -> str:
+    """The job's error in words, with the params its error step recorded; "" when it has none."""
+    if not job.error_code:
+        return ""
+    recorded = (step for step in reversed(job.steps) if step["code"] == f"error:{job.error_code}")
+    return render(ERRORS, job.error_code, next(recorded, {}).get("params"))
+
+
 # The job page's title, by kind: a whole noun phrase each ("Scaling of web"), so a language words
 # it as its grammar wants ("Escalado de web", "web 的扩缩容") instead of a verb glued to a name.
 TITLES = {

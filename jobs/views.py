@@ -8,18 +8,13 @@ import engine
 from live.rereads import reread_once_per_change
 from nodes.selectors import drain_rows
 
-from .messages import ERRORS, STEPS
-from .messages import render as render_message
+from .messages import job_error_text, step_text
 from .models import Job
 
 
 def _job_context(job: Job) -> dict:
-    steps = [(step["at"], render_message(STEPS, step["code"], step.get("params"))) for step in job.steps]
-    for index, step in enumerate(job.steps):
-        if step["code"].startswith("error:"):
-            steps[index] = (step["at"], render_message(ERRORS, step["code"][6:], step.get("params")))
-    error = render_message(ERRORS, job.error_code, _error_params(job)) if job.error_code else ""
-    return {"job": job, "steps": steps, "error_message": error, "drain": _drain(job)}
+    steps = [(step["at"], step_text(step)) for step in job.steps]
+    return {"job": job, "steps": steps, "error_message": job_error_text(job), "drain": _drain(job)}
 
 
 def _drain(job: Job):
@@ -29,13 +24,6 @@ def _drain(job: Job):
         return drain_rows(job=job)
     except engine.EngineError:
         return None
-
-
-def _error_params(job: Job) -> dict:
-    for step in reversed(job.steps):
-        if step["code"] == f"error:{job.error_code}":
-            return step.get("params", {})
-    return {}
 
 
 @require_GET
