@@ -66,6 +66,10 @@ def test_skip_link_is_the_first_focusable_element_and_targets_main(panel_client,
         reverse("services:list"),
         reverse("services:detail", args=["svc1"]),
         reverse("logs:service", args=["svc1"]),
+        reverse("users:list"),
+        reverse("api:tokens"),
+        reverse("hooks:list"),
+        reverse("notifications:list"),
     ):
         html = panel_client.get(url).content.decode()
         _assert_skip_link_first(html)

@@ -189,13 +189,44 @@ def _update_targets() -> None:
     )
 
 
+def _team(admin) -> None:
+    """A row on each page of the team and its integrations: an invite, a token, a hook, a channel,
+    a rule, an incident and its delivery."""
+    import engine
+    from api.tokens import token_create
+    from hooks.deploy import hook_create
+    from notifications.models import Channel, Delivery, Incident, Rule
+    from users.invites import invite_create
+
+    invite_create(role="operator", note="Ana", hours=72, created_by=admin)
+    token_create(user=admin, name="ci", role="operator", days=30)
+    hook_create(service=engine.service_detail(service_id="svc1").summary, name="ci", user=admin)
+    channel = Channel(name="team", display_url="json://127.0.0.1/")
+    channel.url = "json://127.0.0.1/"
+    channel.save()
+    rule = Rule.objects.create(name="crashes", kind=Rule.Kind.CRASH_LOOP)
+    rule.channels.add(channel)
+    incident = Incident.objects.create(
+        rule=rule,
+        subject="svc1",
+        subject_name="web",
+        code="crash_loop",
+        params={"restarts": 4, "minutes": 5},
+        noticed_at=NOW,
+        opened_at=NOW,
+    )
+    Delivery.objects.create(incident=incident, channel=channel, kind=Delivery.Kind.OPENED, state="failed", error="x")
+
+
 def _pages(client, admin_login, job) -> dict[str, str]:
     pages = {}
     Installation.objects.update(wizard_done_at=None)
     from django.contrib.auth import get_user_model
 
-    client.force_login(get_user_model().objects.get())
+    admin = get_user_model().objects.get()
+    client.force_login(admin)
     _update_targets()
+    _team(admin)
     for name, url in [
         ("overview", reverse("overview")),
         ("services", reverse("services:list")),
@@ -213,6 +244,15 @@ def _pages(client, admin_login, job) -> dict[str, str]:
         ("password", reverse("accounts:password_change")),
         ("updates", reverse("updates:page")),
         ("logs", reverse("logs:service", args=["svc1"])),
+        ("users", reverse("users:list")),
+        ("invite", reverse("users:invite")),
+        ("tokens", reverse("api:tokens")),
+        ("token-create", reverse("api:token_create")),
+        ("hooks", reverse("hooks:list")),
+        ("hook-create", reverse("hooks:create", args=["svc1"])),
+        ("notifications", reverse("notifications:list")),
+        ("rule-create", reverse("notifications:rule_create")),
+        ("channel-create", reverse("notifications:channel_create")),
     ]:
         response = client.get(url)
         assert response.status_code == 200, (name, response.status_code)
