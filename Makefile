@@ -1,5 +1,5 @@
 # Swarmdeck: `make run` runs the panel, `make test` runs every test. Both install what they need.
-.PHONY: run test lint image requirements sandbox-down clean bench
+.PHONY: run test lint image requirements messages sandbox-down clean bench
 
 run:
 	bin/bootstrap run
@@ -36,6 +36,15 @@ requirements:
 	[ -x $(UV) ] || { python3 -m venv var/tools && var/tools/bin/pip install -q uv==$(UV_VERSION); }
 	$(COMPILE) -o requirements.txt requirements.in
 	$(COMPILE) -o requirements-dev.txt requirements-dev.in
+
+# The es and zh_Hans catalogues again after a message changed in the code or a template: new
+# messages come in untranslated (or fuzzy: a guess to redo), gone ones leave. Translate, then make test.
+MESSAGES_IGNORE = $(foreach dir,.venv var tests test-artifacts static/vendor staticfiles bench,--ignore='$(dir)/*')
+messages:
+	for domain in django djangojs; do \
+	  DJANGO_SETTINGS_MODULE=tests.settings .venv/bin/python manage.py makemessages -l es -l zh_Hans \
+	    -d $$domain $(MESSAGES_IGNORE) --no-location --no-obsolete || exit 1; \
+	done
 
 # Stop and remove the sandbox swarm that `make run` starts when no engine answers.
 sandbox-down:

@@ -10,7 +10,7 @@ from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
-from history.labels import UpdateState
+from history.labels import UpdateState, label
 
 # A message whose words depend on a Swarm update state ("state" in its params) is one whole sentence
 # per state: a state's label set into a sentence would have to agree with it in gender and number,
@@ -293,7 +293,14 @@ TITLES = {
 
 def job_title(job) -> str:
     """The noun phrase a job's page is titled with, in the reader's language."""
-    template = TITLES.get(job.kind)
+    return kind_title(job.kind, job.target_label)
+
+
+def kind_title(kind: str, target: str) -> str:
+    """A job's noun phrase from its kind and its target's name ("Scaling of web")."""
+    from .models import Job
+
+    template = TITLES.get(kind)
     if template is None:  # a kind a newer release added: its own label
-        return str(job.get_kind_display())
-    return str(template).format(target=job.target_label)
+        return label(Job.Kind, kind)
+    return str(template).format(target=target)

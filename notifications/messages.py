@@ -11,21 +11,38 @@ from django.urls import reverse
 from django.utils import formats, timezone
 from django.utils.translation import gettext, gettext_lazy, ngettext, override
 
-from history.labels import NodeState, UpdateState, label
-from jobs.messages import ERRORS, render
+from dashboard.i18n import sentences_join
+from history.labels import UpdateState, label
+from jobs.messages import ERRORS, kind_title, render
 
 from .models import Delivery, Incident, Rule
 
-# What happened, by Incident.code; the params are the incident's.
+# What happened, by Incident.code; the params are the incident's. One whole sentence per code and
+# state: a state's label is never dropped into a sentence, whose grammar would then fit English only.
 FACTS = {
-    "crash_loop": None,  # plural: worded by _crash_loop
     "unhealthy": gettext_lazy("{name}: a task is failing its health check ({task})."),
     "short_of_replicas": gettext_lazy("{name}: {running} of {desired} tasks running."),
-    "update_failed": gettext_lazy("{name}: {state}. {message}"),
-    "job_failed": gettext_lazy("Job #{job} ({kind}) on {name} did not succeed: {state}. {error}"),
-    "node_down": gettext_lazy("Node {name} is {state}."),
     "watcher_down": gettext_lazy("The watcher {name} is not connected to its Docker engine; last heartbeat {since}."),
 }
+UPDATE_FACTS = {
+    UpdateState.PAUSED: gettext_lazy("Swarm paused the update of {name}."),
+    UpdateState.ROLLBACK_STARTED: gettext_lazy("The update of {name} failed; Swarm is rolling it back."),
+    UpdateState.ROLLBACK_PAUSED: gettext_lazy("Swarm paused the rollback of {name}."),
+    UpdateState.ROLLBACK_COMPLETED: gettext_lazy("The update of {name} failed and Swarm rolled it back."),
+    UpdateState.UPDATING: gettext_lazy("{name} is being updated again after its failed update."),
+}
+UPDATE_FACT_OTHER = gettext_lazy("The update of {name} stopped; Swarm reports it as “{state}”.")
+SWARM_SAYS = gettext_lazy("Swarm's message: {message}")
+JOB_FACTS = {
+    "failed": gettext_lazy("Job #{job} ({title}) failed."),
+    "rolled_back": gettext_lazy("Job #{job} ({title}) ended with the service rolled back."),
+    "paused": gettext_lazy("Job #{job} ({title}) ended with the update paused."),
+}
+NODE_FACTS = {
+    "down": gettext_lazy("Node {name} is down."),
+    "disconnected": gettext_lazy("Node {name} is disconnected from the swarm."),
+}
+NODE_FACT_OTHER = gettext_lazy("Node {name} is not ready; its state is unknown.")
 RESOLVED = gettext_lazy("{name} is fine again ({rule}, since {opened}).")
 EXIT_CODE = gettext_lazy("Last exit code: {code}.")
 
@@ -74,18 +91,21 @@ def delivery_message(delivery: Delivery) -> Message:
 def incident_fact(incident: Incident) -> str:
     """What happened, in the active language ("web restarted 5 times in 5 minutes. Last exit code: 3.")."""
     params = {"name": incident.subject_name, **incident.params}
+    state = params.get("state", "")
     if incident.code == "crash_loop":
         return _crash_loop(params)
-    if "state" in params:
-        choices = {"update_failed": UpdateState, "node_down": NodeState}.get(incident.code)
-        params["state"] = label(choices, params["state"]) if choices else params["state"]
+    if incident.code == "update_failed":
+        template = UPDATE_FACTS.get(state, UPDATE_FACT_OTHER)
+        fact = str(template).format(name=params["name"], state=label(UpdateState, state))
+        message = params.get("message")
+        return sentences_join([fact, str(SWARM_SAYS).format(message=message)] if message else [fact])
     if incident.code == "job_failed":
-        from jobs.models import Job
-
-        params["kind"] = label(Job.Kind, params.get("kind", ""))
-        params["state"] = label(Job.State, params.get("state", ""))
+        title = kind_title(params.get("kind", ""), params["name"])
+        fact = str(JOB_FACTS.get(state, JOB_FACTS["failed"])).format(job=params.get("job"), title=title)
         error = params.get("error_code", "")
-        params["error"] = render(ERRORS, error) if error else ""
+        return sentences_join([fact, render(ERRORS, error)] if error else [fact])
+    if incident.code == "node_down":
+        return str(NODE_FACTS.get(state, NODE_FACT_OTHER)).format(name=params["name"])
     if incident.code == "watcher_down" and params.get("since"):
         since = datetime.fromisoformat(params["since"])
         params["since"] = formats.date_format(timezone.localtime(since), "SHORT_DATETIME_FORMAT")
@@ -103,7 +123,7 @@ def _crash_loop(params: dict) -> str:
         params.get("restarts", 0),
     ).format(**params)
     if params.get("exit_code") is not None:
-        text += " " + str(EXIT_CODE).format(code=params["exit_code"])
+        return sentences_join([text, str(EXIT_CODE).format(code=params["exit_code"])])
     return text
 
 

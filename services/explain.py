@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 import engine
+from dashboard.i18n import sentences_join
 
 MS = 1_000_000
 SECOND = 1_000 * MS
@@ -60,7 +61,7 @@ def duration_words(ns: int | None) -> str:
         next_size, next_label = units[index + 1]
         if rest := (ns % size) // next_size:
             parts.append(next_label.format(n=rest))
-    return " ".join(parts)
+    return sentences_join(parts)
 
 
 def explain_node_down(task: engine.TaskSnapshot) -> str:
@@ -184,7 +185,7 @@ def describe_healthcheck(healthcheck: engine.HealthCheck | None) -> str:
         sentences.append(
             _("Failures during the first {period} do not count.").format(period=duration_words(start_period))
         )
-    return " ".join(sentences)
+    return sentences_join(sentences)
 
 
 def _or(value, default):
@@ -290,7 +291,7 @@ def describe_update_config(config: engine.RolloutConfig | None, *, rollback: boo
         sentences.append(
             _("If more than {ratio} of the new tasks fail, the update pauses until someone acts.").format(ratio=percent)
         )
-    return " ".join(sentences)
+    return sentences_join(sentences)
 
 
 def config_advice(config: engine.ServiceConfig) -> list[str]:

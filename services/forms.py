@@ -617,14 +617,21 @@ def _networks(text: str) -> list[dict]:
 _FILE_ERRORS = {
     "unknown": _("Line {line}: “{option}” is not an option here (source, target, uid, gid, mode)."),
     "pair": _("Line {line}: write {option}=VALUE."),
-    "source": _("Line {line}: name the {kind} with source=NAME."),
+    # Whole sentences for a secret and a config: their words differ in gender in other languages.
+    "source": _("Line {line}: name the secret with source=NAME."),
+    "source.config": _("Line {line}: name the config with source=NAME."),
     "target": _("Line {line}: the target “{value}” may not go up a folder (..)."),
     "owner": _("Line {line}: {option} is a number, not “{value}”."),
     "mode": _("Line {line}: the mode is octal, like 0400 or 0444, not “{value}”."),
-    "missing": _("Line {line}: there is no {kind} named “{value}”."),
+    "missing": _("Line {line}: there is no secret named “{value}”."),
+    "missing.config": _("Line {line}: there is no config named “{value}”."),
     "twice": _("Line {line}: another line already puts a file at {value}."),
 }
-_KINDS = {"secret": _("secret"), "config": _("config")}
+
+
+def _file_error(code: str, kind: str) -> str:
+    """The message of ``code`` for a secret line, or its config variant where there is one."""
+    return str(_FILE_ERRORS.get(f"{code}.{kind}", _FILE_ERRORS[code]))
 
 
 def _file_references(text: str, kind: str) -> list[dict]:
@@ -643,10 +650,10 @@ def _file_references(text: str, kind: str) -> list[dict]:
         try:
             reference = specs.parse_file_reference(line)
         except specs.FileError as exc:
-            message = _FILE_ERRORS[exc.code].format(line=number, option=exc.option, value=exc.value, kind=_KINDS[kind])
+            message = _file_error(exc.code, kind).format(line=number, option=exc.option, value=exc.value)
             raise ValidationError(message, code="file_reference") from None
         if reference["name"] not in ids:
-            message = _FILE_ERRORS["missing"].format(line=number, value=reference["name"], kind=_KINDS[kind])
+            message = _file_error("missing", kind).format(line=number, value=reference["name"])
             raise ValidationError(message, code="missing")
         path = engine.file_path(engine.FileReference(id="", name="", target=reference["target"]), kind)
         if path in targets:

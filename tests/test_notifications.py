@@ -305,7 +305,7 @@ def test_an_update_paused_rolled_back_then_completed_is_one_incident(swarm, chan
     swarm["statuses"] = {"svc1": engine.UpdateStatus("paused", now, None, "update paused due to failure")}
     evaluate(now)
     body = delivery_message(Delivery.objects.first()).body
-    assert "web: update paused. update paused due to failure" in body
+    assert "Swarm paused the update of web. Swarm's message: update paused due to failure" in body
 
     # Rolled back, then updated again: the same incident until an update completes.
     for seconds, state in ((15, "rollback_started"), (30, "rollback_completed"), (45, "updating")):
@@ -336,7 +336,7 @@ def test_a_failed_job_is_notified_once_and_never_resolved(swarm, channels, evalu
     assert incident.resolved_at == now  # one-shot
     assert _kinds() == [("opened", "hook"), ("opened", "phone")]
     body = delivery_message(Delivery.objects.first()).body
-    assert f"Job #{job.id} (Update) on web did not succeed: Failed." in body
+    assert f"Job #{job.id} (Update of web) failed." in body
     assert "cannot be reached" in body
     assert body.endswith(f"/jobs/{job.id}/")
 

@@ -49,7 +49,7 @@ def test_changed_rows_are_rendered_once_per_language_with_nothing_of_a_viewer(fa
     assert 'class="replicas short">1/2<' in message["html"]["en"]
     assert ">Scale<" in message["html"]["en"]
     assert ">Escalar<" in message["html"]["es"]
-    assert ">伸缩<" in message["html"]["zh-hans"]
+    assert ">扩缩<" in message["html"]["zh-hans"]
 
 
 def test_rows_are_read_with_one_services_call_and_one_tasks_call_for_the_changed_services(fake_engine, published):
