@@ -88,7 +88,7 @@ SCALED = re.compile(r'class="replicas[^"]*">\d/2<')
 @pytest.mark.slow
 @pytest.mark.django_db(transaction=True)
 @pytest.mark.parametrize(
-    ("query", "scale_word"), [("", ">Scale<"), ("?lang=es", ">Escalar<"), ("?lang=zh-hans", ">伸缩<")]
+    ("query", "scale_word"), [("", ">Scale<"), ("?lang=es", ">Escalar<"), ("?lang=zh-hans", ">扩缩<")]
 )
 def test_websocket_gets_the_scale_done_through_the_sdk(stack, make_service, panel_client, query, scale_word):
     """Real engine -> real watcher process -> real Redis layer -> consumer, in the page's language."""
