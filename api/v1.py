@@ -418,8 +418,7 @@ def service_image(request: HttpRequest, service_id: str, body: ImageIn):
     detail = _detail(service_id)
     if image == specs.form_values(detail.config)["image"]:
         raise ApiError(409, "image_unchanged")
-    groups = specs.changed_groups(["image"], {"image": image})
-    job = runners.job_update_request(service=detail.summary, groups=groups, **_via(request))
+    job = runners.job_image_request(service=detail.summary, image=image, **_via(request))
     return _accepted(request, job)
 
 
@@ -434,7 +433,7 @@ def service_image(request: HttpRequest, service_id: str, body: ImageIn):
 def service_redeploy(request: HttpRequest, service_id: str):
     _require(request, Role.OPERATOR)
     detail = _detail(service_id)
-    job = runners.job_redeploy_request(service=detail.summary, force_update=detail.force_update + 1, **_via(request))
+    job = runners.job_redeploy_request(detail=detail, **_via(request))
     return _accepted(request, job)
 
 

@@ -155,12 +155,8 @@ def _job_request(hook: DeployHook, detail: engine.ServiceDetail, change: str) ->
     # No user: the hook was allowed by the admin who made it; the job says it came through the hook.
     via = {"via": Job.Via.HOOK, "via_name": hook.name}
     if change == references.REDEPLOY:
-        return services.runners.job_redeploy_request(
-            service=detail.summary, force_update=detail.force_update + 1, **via
-        )
-    # The image group alone, as the service form sends it when only the image changed (services.specs).
-    groups = {"image": {"image": change}}
-    return services.runners.job_update_request(service=detail.summary, groups=groups, **via)
+        return services.runners.job_redeploy_request(detail=detail, **via)
+    return services.runners.job_image_request(service=detail.summary, image=change, **via)
 
 
 def _refused_pruned(hook: DeployHook) -> None:

@@ -52,14 +52,24 @@ def job_update_request(
     )
 
 
-def job_redeploy_request(
-    *, service: engine.ServiceSummary, force_update: int, user=None, via: str = Job.Via.PANEL, via_name: str = ""
+def job_image_request(
+    *, service: engine.ServiceSummary, image: str, user=None, via: str = Job.Via.PANEL, via_name: str = ""
 ) -> Job:
+    """An update of the image alone, as the service form asks for it when only the image changed."""
+    groups = specs.changed_groups(["image"], {"image": image})
+    return job_update_request(service=service, groups=groups, user=user, via=via, via_name=via_name)
+
+
+def job_redeploy_request(
+    *, detail: engine.ServiceDetail, user=None, via: str = Job.Via.PANEL, via_name: str = ""
+) -> Job:
+    # A ForceUpdate counter other than the spec's makes Swarm replace every task, on the spec as it is.
+    service = detail.summary
     return job_request(
         kind=Job.Kind.REDEPLOY,
         service_id=service.id,
         service_name=service.name,
-        params={"force_update": force_update},
+        params={"force_update": detail.force_update + 1},
         user=user,
         via=via,
         via_name=via_name,

@@ -178,9 +178,7 @@ def _scale_form(request, service_id: str):
 def service_redeploy(request, detail: engine.ServiceDetail):
     """GET asks; only a POST with confirm=1 (the confirmation page's form) requests the job."""
     if request.method == "POST" and request.POST.get("confirm") == "1":
-        job = runners.job_redeploy_request(
-            service=detail.summary, force_update=detail.force_update + 1, user=request.user
-        )
+        job = runners.job_redeploy_request(detail=detail, user=request.user)
         return redirect("jobs:detail", job_id=job.id)
     if request.method == "POST":
         # The detail page's button posts without confirm=1: show the question on its own URL.

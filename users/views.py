@@ -31,16 +31,15 @@ def user_list(request):
 
 
 @admin_required
+@never_cache  # the answer shows the link, once
 @require_http_methods(["GET", "POST"])
 def invite_create(request):
     form = InviteForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         invite, token = invites.invite_create(created_by=request.user, **form.cleaned_data)
         link = request.build_absolute_uri(reverse("users:join", args=[token]))
-        # Shown once, on this answer only (never cached): the database keeps the token's hash.
-        response = render(request, "users/invite_created.html", {"invite": invite, "link": link})
-        response["Cache-Control"] = "no-store"
-        return response
+        # Shown once, on this answer only: the database keeps the token's hash.
+        return render(request, "users/invite_created.html", {"invite": invite, "link": link})
     return render(request, "users/invite.html", {"form": form})
 
 
